@@ -1,0 +1,1 @@
+"""shipyard's reference service: an API and a worker sharing one image."""

@@ -1,0 +1,286 @@
+"""What the tasks and sessions do, as functions of a Workspace.
+
+The invoke tasks and nox sessions are thin edges over these: each one opens a
+Workspace (runner + engine + stack) and calls one function here.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from shipyard import envfiles, health
+from shipyard.compose import Container, compose_command, display_path, project_name
+from shipyard.config import Stack, load_stack
+from shipyard.engine import Engine, detect_engine
+from shipyard.errors import CommandFailed, ConfigError, StackNotReady
+from shipyard.images import build_command, image_tags
+from shipyard.process import Runner
+
+RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
+
+
+def _stderr(message: str) -> None:
+    print(f"shipyard: {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A runner, the engine's capabilities and the stack: all an action needs."""
+
+    runner: Runner
+    engine: Engine
+    stack: Stack
+    say: Callable[[str], None] = field(default=_stderr)
+
+
+def open_workspace(
+    runner: Runner,
+    *,
+    start: Path | None = None,
+    flags: dict[str, str | None] | None = None,
+    say: Callable[[str], None] = _stderr,
+) -> Workspace:
+    """Discover the stack and the engine."""
+    stack = load_stack(start, flags=flags)
+    engine = detect_engine(runner, builder=stack.builder, compose=stack.compose)
+    return Workspace(runner, engine, stack, say)
+
+
+def git_sha(ws: Workspace) -> str | None:
+    """Return the short commit of the stack's checkout, or None outside git."""
+    result = ws.runner.run(
+        ["git", "-C", display_path(ws.stack.root), "rev-parse", "--short", "HEAD"],
+        capture=True,
+        check=False,
+        query=True,
+    )
+    return result.stdout.strip() or None if result.ok else None
+
+
+def build(ws: Workspace, targets: Sequence[str], *, no_cache: bool = False) -> list[str]:
+    """Build ``targets`` (BuildKit reuses every layer that is not stale); return the tags."""
+    stack = ws.stack
+    ca_bundle = stack.ca_bundle
+    if ca_bundle is not None and not ca_bundle.is_file():
+        raise ConfigError(
+            f"the CA bundle {ca_bundle} (from {stack.sources.get('ca-bundle')}) does not exist",
+            tip="point SSL_CERT_FILE / ca-bundle at your proxy's CA file, or unset it",
+        )
+    sha = git_sha(ws)
+    tags: list[str] = []
+    for target in targets:
+        stack.check_target(target)
+        argv = build_command(
+            ws.engine, stack, target, sha=sha, no_cache=no_cache, ca_bundle=ca_bundle
+        )
+        ws.runner.run(argv, env=ws.engine.build_env())
+        tags += image_tags(stack, target, sha)
+    return tags
+
+
+def env_files(ws: Workspace, env: str) -> list[Path]:
+    """Return the env files of ``env``, creating ``.env.<env>`` from the example if needed."""
+    _, notice = envfiles.ensure_env_file(ws.stack, env, dry=ws.runner.dry)
+    if notice:
+        ws.say(notice)
+    files = envfiles.layer_files(ws.stack, env) or [ws.stack.env_dir / f".env.{env}"]
+    if not ws.runner.dry:
+        envfiles.layered(files)  # a malformed line stops us before Compose misreads it
+    return files
+
+
+def compose_for(ws: Workspace, env: str, *, project: str | None = None) -> health.Compose:
+    """Return a function building compose argv for ``env`` (files, project, env files)."""
+    files = env_files(ws, env)
+    return partial(compose_command, ws.engine, ws.stack, env, env_files=files, project=project)
+
+
+def logs_tip(env: str, service: str = "") -> str:
+    """Return the TIP that points at the logs of ``env``."""
+    return f"see everything with 'inv logs --env {env}{f' {service}' if service else ''}'" + (
+        f" (or 'inv {env}-logs')" if env in {"dev"} else ""
+    )
+
+
+def start(ws: Workspace, env: str, compose: health.Compose, *, timeout: float | None) -> list[Container]:
+    """``up --detach`` the stack, then wait until it is ready; explain any failure."""
+    runner = ws.runner
+    try:
+        runner.run(compose("up", "--detach", "--remove-orphans"))
+    except CommandFailed as exc:
+        if runner.dry:
+            raise
+        stuck = health.not_ready(health.list_containers(runner, compose))
+        details = health.diagnose(runner, compose, stuck)
+        raise StackNotReady(
+            f"the {env} stack did not start ('up' exited {exc.returncode})",
+            details=details,
+            tip=logs_tip(env),
+        ) from None
+    if runner.dry:
+        return []
+    return health.wait_until_ready(
+        runner, compose, timeout=ws.stack.timeout if timeout is None else timeout, logs_tip=logs_tip(env)
+    )
+
+
+def up(
+    ws: Workspace, env: str, *, build_images: bool = True, no_cache: bool = False,
+    timeout: float | None = None,
+) -> list[Container]:
+    """Build what is stale, start the stack of ``env`` and wait until it is healthy."""
+    compose = compose_for(ws, env)
+    if build_images:
+        build(ws, [ws.stack.target(env)], no_cache=no_cache)
+    return start(ws, env, compose, timeout=timeout)
+
+
+def down(ws: Workspace, env: str, *, volumes: bool = False) -> None:
+    """Stop and remove the stack of ``env``; named volumes stay unless ``volumes``."""
+    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
+    ws.runner.run(compose_for(ws, env)(*args))
+
+
+def compose_passthrough(ws: Workspace, env: str, *args: str, interactive: bool = False) -> None:
+    """Run ``docker compose <args>`` against the stack of ``env``, streaming its output."""
+    ws.runner.run(compose_for(ws, env)(*args), interactive=interactive)
+
+
+def urls(containers: Sequence[Container]) -> list[str]:
+    """Return ``service  URL`` lines for every published port."""
+    lines: list[str] = []
+    for container in containers:
+        for url in dict.fromkeys(port.url() for port in container.ports):
+            lines.append(f"{container.service:<10} {url}")
+    return lines
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One container of some environment, for ``inv status``."""
+
+    env: str
+    project: str
+    service: str
+    state: str
+    health: str
+    ports: str
+
+
+def _env_of(stack: Stack, project: str) -> str | None:
+    matches = [
+        env
+        for env in stack.environments
+        if project == project_name(stack, env) or project.startswith(project_name(stack, env) + "-")
+    ]
+    return max(matches, key=len) if matches else None
+
+
+_PS_FORMAT = "\t".join(
+    (
+        '{{.Label "com.docker.compose.project"}}',
+        '{{.Label "com.docker.compose.service"}}',
+        "{{.State}}",
+        "{{.Status}}",
+        "{{.Ports}}",
+    )
+)
+
+
+def status_rows(ws: Workspace) -> list[StatusRow]:
+    """Return every container of every environment of the stack (run ids included)."""
+    result = ws.runner.run(
+        ["docker", "ps", "--all", "--filter", "label=com.docker.compose.project",
+         "--format", _PS_FORMAT],
+        capture=True,
+        query=True,
+    )
+    rows = []
+    for line in result.stdout.splitlines():
+        project, service, state, status, ports = (line.split("\t") + [""] * 5)[:5]
+        env = _env_of(ws.stack, project)
+        if env is None:
+            continue
+        health = ""
+        for word in ("unhealthy", "healthy", "starting"):
+            if f"({word})" in status or f"health: {word}" in status:
+                health = word
+                break
+        rows.append(StatusRow(env, project, service, state, health, ports))
+    return sorted(rows, key=lambda r: (r.env, r.project, r.service))
+
+
+def format_table(rows: Sequence[StatusRow]) -> str:
+    """Render rows as an aligned table with a header."""
+    header = ("ENV", "PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS")
+    cells = [header] + [(r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
+
+
+def new_run_id() -> str:
+    """Return a short random id that makes a throwaway project name unique."""
+    return uuid.uuid4().hex[:8]
+
+
+def docker_test(
+    ws: Workspace, pytest_args: Sequence[str], *, env: str | None = None, run_id: str | None = None
+) -> int:
+    """Build the test image, run the service's pytest suite inside it, tear everything down.
+
+    The stack gets a project name of its own (``<project>-<env>-<run id>``), so
+    it never touches a dev stack. JUnit XML is copied to the results folder.
+    Returns pytest's exit status.
+    """
+    stack = ws.stack
+    env = stack.check_env(env or stack.test_env)
+    build(ws, [stack.target(env)])
+    project = project_name(stack, env, run_id or new_run_id())
+    compose = compose_for(ws, env, project=project)
+    container = f"{project}-{stack.test_service}"
+    runner = ws.runner
+    try:
+        result = runner.run(
+            compose(
+                "run", "--name", container, stack.test_service,
+                "pytest", f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml", *pytest_args,
+            ),
+            check=False,
+        )
+        if runner.dry:
+            return 0
+        ran = runner.run(
+            ["docker", "container", "inspect", "--format", "{{.State.ExitCode}}", container],
+            capture=True,
+            check=False,
+            query=True,
+        )
+        if not ran.ok:
+            stuck = health.not_ready(health.list_containers(runner, compose))
+            raise StackNotReady(
+                f"the tests never started: the {env} stack's dependencies did not come up",
+                details=health.diagnose(runner, compose, stuck),
+                tip="fix the service named above, then run 'nox -s docker-test' again",
+            )
+        stack.results_dir.mkdir(parents=True, exist_ok=True)
+        runner.run(
+            ["docker", "cp", f"{container}:{RESULTS_IN_CONTAINER}/.", display_path(stack.results_dir)],
+            capture=True,
+            check=False,
+        )
+        return result.returncode
+    finally:
+        runner.run(
+            compose("down", "--volumes", "--remove-orphans", "--timeout", "5"),
+            capture=True,
+            check=False,
+        )
+        runner.run(["docker", "rm", "--force", "--volumes", container], capture=True, check=False)

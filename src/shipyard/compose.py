@@ -1,0 +1,128 @@
+"""Argv for ``docker compose`` and parsing of what it reports.
+
+Every command names its files (base + the environment's overlay), a project
+name of its own per environment (so a test stack can never touch the dev
+stack's containers or volumes) and the environment's env files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard.config import Stack
+from shipyard.engine import Engine
+
+
+def project_name(stack: Stack, env: str, run_id: str | None = None) -> str:
+    """Return ``<project>-<env>``, or ``<project>-<env>-<run id>`` for a throwaway run."""
+    stack.check_env(env)
+    return f"{stack.project}-{env}" + (f"-{run_id}" if run_id else "")
+
+
+def display_path(path: Path, cwd: Path | None = None) -> str:
+    """Return ``path`` relative to ``cwd`` when it lies below it, else absolute."""
+    here = cwd or Path.cwd()
+    try:
+        return str(path.relative_to(here))
+    except ValueError:
+        return os.fspath(path)
+
+
+def compose_command(
+    engine: Engine,
+    stack: Stack,
+    env: str,
+    *args: str,
+    env_files: Sequence[Path] = (),
+    project: str | None = None,
+) -> list[str]:
+    """Return ``docker compose -p ... -f base -f overlay --env-file ... <args>``."""
+    argv = [*engine.compose, "--project-name", project or project_name(stack, env)]
+    for path in stack.compose_files(env):
+        argv += ["--file", display_path(path)]
+    for path in env_files:
+        argv += ["--env-file", display_path(path)]
+    return [*argv, *args]
+
+
+SCHEMES = {5432: "postgresql", 6379: "redis", 3306: "mysql", 27017: "mongodb", 5672: "amqp"}
+
+
+@dataclass(frozen=True)
+class Port:
+    """A published port."""
+
+    host: str
+    published: int
+    target: int
+
+    def url(self) -> str:
+        """Return a URL for it: the scheme from the well-known target port, else http."""
+        host = "localhost" if self.host in {"", "0.0.0.0", "::", "127.0.0.1"} else self.host  # noqa: S104
+        return f"{SCHEMES.get(self.target, 'http')}://{host}:{self.published}"
+
+
+@dataclass(frozen=True)
+class Container:
+    """One container of a stack as ``docker compose ps`` reports it."""
+
+    id: str
+    name: str
+    service: str
+    state: str
+    health: str
+    exit_code: int
+    ports: tuple[Port, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        """Running and healthy (or without a health check)."""
+        return self.state == "running" and self.health in {"", "healthy"}
+
+    @property
+    def completed(self) -> bool:
+        """A one-shot job that exited 0."""
+        return self.state == "exited" and self.exit_code == 0
+
+    @property
+    def failed(self) -> bool:
+        """Exited non-zero, dead, or unhealthy for good."""
+        return (self.state == "exited" and self.exit_code != 0) or self.state == "dead"
+
+    def describe(self) -> str:
+        """Return e.g. ``running (healthy)`` or ``exited (3)``."""
+        if self.state == "exited":
+            return f"exited ({self.exit_code})"
+        return f"{self.state} ({self.health})" if self.health else self.state
+
+
+def parse_ps(output: str) -> list[Container]:
+    """Parse ``docker compose ps --format json`` (a JSON array, or one object a line)."""
+    text = output.strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        rows = json.loads(text)
+    else:
+        rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+    containers = [
+        Container(
+            id=str(row.get("ID", "")),
+            name=str(row.get("Name", "")),
+            service=str(row.get("Service", "")),
+            state=str(row.get("State", "")).lower(),
+            health=str(row.get("Health", "")).lower(),
+            exit_code=int(row.get("ExitCode") or 0),
+            ports=tuple(
+                Port(str(p.get("URL", "")), int(p["PublishedPort"]), int(p.get("TargetPort", 0)))
+                for p in row.get("Publishers") or []
+                if p.get("PublishedPort")
+            ),
+        )
+        for row in rows
+    ]
+    return sorted(containers, key=lambda c: (c.service, c.name))

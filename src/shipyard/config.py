@@ -1,0 +1,240 @@
+"""Discover the stack: convention first, then ``[tool.shipyard]``, then environment, then flags.
+
+One precedence for every setting: command-line flag > ``SHIPYARD_<KEY>``
+environment variable > ``[tool.shipyard]`` in pyproject.toml > convention.
+Environments are the overlays ``compose/docker-compose.<env>.yml``; Dockerfile
+targets are its ``FROM ... AS <stage>`` lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shipyard.errors import ConfigError
+
+# Which Dockerfile stage each conventional environment runs.
+CONVENTIONAL_TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
+DEFAULT_TARGET = "production"
+CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
+
+CONVENTIONS: dict[str, str] = {
+    "compose-dir": "compose",
+    "env-dir": "env",
+    "dockerfile": "docker/Dockerfile",
+    "context": ".",
+    "builder": "auto",
+    "compose": "auto",
+    "timeout": "180",
+    "test-env": "test",
+    "test-service": "tests",
+    "results-dir": "results",
+}
+KEYS = frozenset({*CONVENTIONS, "project", "image", "ca-bundle", "targets"})
+
+_STAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+_OVERLAY = re.compile(r"^docker-compose\.([a-z0-9][a-z0-9_-]*)\.ya?ml$")
+
+
+def env_var(key: str) -> str:
+    """Return the environment variable that overrides ``key`` (``compose-dir`` → ...)."""
+    return "SHIPYARD_" + key.upper().replace("-", "_")
+
+
+def project_slug(name: str) -> str:
+    """Make ``name`` a valid Compose project name (lowercase, [a-z0-9_-])."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")
+    return slug or "app"
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Everything shipyard knows about one project's container stack."""
+
+    root: Path
+    project: str
+    image: str
+    compose_dir: Path
+    env_dir: Path
+    dockerfile: Path
+    context: Path
+    builder: str
+    compose: str
+    timeout: float
+    test_env: str
+    test_service: str
+    results_dir: Path
+    ca_bundle: Path | None
+    environments: tuple[str, ...]
+    stages: tuple[str, ...]
+    targets: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def check_env(self, env: str) -> str:
+        """Return ``env`` if the stack has it, else raise a ConfigError listing those it has."""
+        if env not in self.environments:
+            known = ", ".join(self.environments) or "none"
+            raise ConfigError(
+                f"unknown environment {env!r} (this stack has: {known})",
+                tip=f"use one of those, or add {self.compose_dir.name}/docker-compose.{env}.yml",
+            )
+        return env
+
+    def compose_files(self, env: str) -> tuple[Path, Path]:
+        """Return the base file and the overlay of ``env``."""
+        self.check_env(env)
+        overlay = next(
+            p
+            for p in (self.compose_dir / f"docker-compose.{env}.{ext}" for ext in ("yml", "yaml"))
+            if p.is_file()
+        )
+        return self.base_compose_file, overlay
+
+    @property
+    def base_compose_file(self) -> Path:
+        """Return compose/docker-compose.yml (or .yaml)."""
+        yaml_file = self.compose_dir / "docker-compose.yaml"
+        return yaml_file if yaml_file.is_file() else self.compose_dir / "docker-compose.yml"
+
+    def target(self, env: str) -> str:
+        """Return the Dockerfile stage that ``env`` runs."""
+        self.check_env(env)
+        stage = self.targets.get(env) or CONVENTIONAL_TARGETS.get(env, DEFAULT_TARGET)
+        return self.check_target(stage)
+
+    def check_target(self, stage: str) -> str:
+        """Return ``stage`` if docker/Dockerfile defines it, else raise a ConfigError."""
+        if stage not in self.stages:
+            raise ConfigError(
+                f"{self.dockerfile.name} has no stage {stage!r} "
+                f"(stages: {', '.join(self.stages) or 'none'})",
+                tip=f"add 'FROM ... AS {stage}' to {self.dockerfile}, "
+                "or map the environment to another stage in [tool.shipyard.targets]",
+            )
+        return stage
+
+    def build_targets(self) -> tuple[str, ...]:
+        """Return the stages some environment runs, in Dockerfile order."""
+        wanted = {
+            self.targets.get(env) or CONVENTIONAL_TARGETS.get(env, DEFAULT_TARGET)
+            for env in self.environments
+        }
+        return tuple(stage for stage in self.stages if stage in wanted)
+
+
+def find_root(start: Path) -> Path:
+    """Return the nearest folder at or above ``start`` holding a pyproject.toml."""
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    return start
+
+
+def _read_pyproject(root: Path) -> tuple[dict[str, object], str | None]:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}, None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", tip="fix the file") from None
+    tool = data.get("tool", {}).get("shipyard", {})
+    unknown = sorted(set(tool) - KEYS)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [tool.shipyard]: {', '.join(unknown)}",
+            tip=f"known keys: {', '.join(sorted(KEYS))}",
+        )
+    name = data.get("project", {}).get("name")
+    return tool, name if isinstance(name, str) else None
+
+
+def load_stack(
+    start: Path | None = None,
+    *,
+    flags: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Stack:
+    """Discover the stack above ``start`` (default: the current folder).
+
+    ``flags`` are command-line values (None: not given); ``environ`` defaults to
+    ``os.environ`` and is only read.
+    """
+    root = find_root((start or Path.cwd()).resolve())
+    environ = os.environ if environ is None else environ
+    flags = flags or {}
+    tool, project_name = _read_pyproject(root)
+    values: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    convention = {**CONVENTIONS, "project": project_name or root.name}
+    for key in (*CONVENTIONS, "project", "image", "ca-bundle"):
+        candidates = (
+            ("flag", flags.get(key)),
+            (env_var(key), environ.get(env_var(key))),
+            ("pyproject.toml", tool.get(key)),
+            ("convention", convention.get(key)),
+        )
+        for source, value in candidates:
+            if value is not None and value != "":
+                values[key], sources[key] = str(value), source
+                break
+    project = project_slug(values["project"])
+    values.setdefault("image", project)
+    sources.setdefault("image", "project")
+    if "ca-bundle" not in values:
+        for variable in CA_BUNDLE_VARIABLES:
+            if environ.get(variable):
+                values["ca-bundle"], sources["ca-bundle"] = environ[variable], variable
+                break
+
+    compose_dir = root / values["compose-dir"]
+    base = compose_dir / "docker-compose.yml"
+    if not base.is_file() and not (compose_dir / "docker-compose.yaml").is_file():
+        raise ConfigError(
+            f"no {base.relative_to(root)} under {root}",
+            tip="run shipyard from the project folder, or set compose-dir in [tool.shipyard]",
+        )
+    environments = sorted(
+        {m.group(1) for p in compose_dir.iterdir() if (m := _OVERLAY.match(p.name))}
+    )
+    dockerfile = root / values["dockerfile"]
+    stages = tuple(_STAGE.findall(dockerfile.read_text(encoding="utf-8"))) if dockerfile.is_file() else ()
+    try:
+        timeout = float(values["timeout"])
+    except ValueError:
+        raise ConfigError(
+            f"timeout must be a number of seconds, not {values['timeout']!r} "
+            f"(from {sources['timeout']})",
+            tip="set e.g. timeout = 180",
+        ) from None
+    targets = tool.get("targets", {})
+    if not isinstance(targets, dict):
+        raise ConfigError(
+            "[tool.shipyard] targets must be a table of environment = stage",
+            tip='e.g. [tool.shipyard.targets]\\nstaging = "production"',
+        )
+    ca_bundle = values.get("ca-bundle")
+    return Stack(
+        root=root,
+        project=project,
+        image=values["image"],
+        compose_dir=compose_dir,
+        env_dir=root / values["env-dir"],
+        dockerfile=dockerfile,
+        context=root / values["context"],
+        builder=values["builder"],
+        compose=values["compose"],
+        timeout=timeout,
+        test_env=values["test-env"],
+        test_service=values["test-service"],
+        results_dir=root / values["results-dir"],
+        ca_bundle=Path(ca_bundle) if ca_bundle else None,
+        environments=tuple(environments),
+        stages=stages,
+        targets={str(k): str(v) for k, v in targets.items()},
+        sources=sources,
+    )

@@ -1,0 +1,99 @@
+"""The one error hierarchy: every user-facing failure is a ShipyardError.
+
+Each error formats its own message and a TIP saying what to do next; only the
+edges (the invoke task wrapper, the nox session wrapper, ``python -m
+shipyard``) turn them into an exit status, so no user mistake ends in a
+traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+
+_TAIL_LINES = 20
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.rstrip().splitlines())
+
+
+def tail(text: str, lines: int = _TAIL_LINES) -> str:
+    """Return the last ``lines`` lines of ``text``."""
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+class ShipyardError(Exception):
+    """A failure the user can act on: a message, optional details and a tip."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, tip: str | None = None, details: str = "") -> None:
+        """Keep the parts; ``str()`` gives the rendered form."""
+        super().__init__(message)
+        self.message = message
+        self.tip = tip
+        self.details = details
+
+    def render(self) -> str:
+        """Render as ``ERROR: ...``, indented details, then ``TIP: ...``."""
+        parts = [f"ERROR: {self.message}"]
+        if self.details:
+            parts.append(_indent(self.details))
+        if self.tip:
+            parts.append(f"TIP: {self.tip}")
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        """Return the rendered message."""
+        return self.render()
+
+
+class ConfigError(ShipyardError):
+    """The project layout or [tool.shipyard] is wrong (unknown environment, bad key...)."""
+
+
+class EnvFileError(ShipyardError):
+    """An env file is missing or does not parse."""
+
+
+class EngineError(ShipyardError):
+    """Docker, its engine, or Docker Compose is missing or not reachable."""
+
+
+class CommandFailed(ShipyardError):
+    """A command exited non-zero; shown as command / return code / stdout / stderr."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        returncode: int,
+        *,
+        stdout: str = "",
+        stderr: str = "",
+        message: str | None = None,
+        tip: str | None = None,
+    ) -> None:
+        """Record the command and what it printed."""
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        lines = [f"command: {shlex.join(self.argv)}", f"return code: {returncode}"]
+        for name, text in (("stdout", stdout), ("stderr", stderr)):
+            if text.strip():
+                lines += [f"{name}:", _indent(tail(text))]
+        super().__init__(
+            message or f"command failed: {self.argv[0]}", tip=tip, details="\n".join(lines)
+        )
+        self.exit_code = returncode if 0 < returncode < 256 else 1  # noqa: PLR2004
+
+
+class StackNotReady(ShipyardError):
+    """A service never became healthy, or a one-shot job did not exit 0."""
+
+
+class Interrupted(ShipyardError):
+    """The run was interrupted (Ctrl-C); everything it started was removed."""
+
+    exit_code = 130

@@ -1,0 +1,108 @@
+"""Wait for a stack: healthy services and one-shot jobs that exited 0.
+
+The runner and the clock are injected, so tests drive time and output. When
+something goes wrong the error names the service, shows its last health-check
+output and the tail of its logs: ``docker compose up --wait`` says only *that*
+a service is unhealthy, never *why*.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from shipyard.compose import Container, parse_ps
+from shipyard.errors import StackNotReady, tail
+from shipyard.process import Runner
+
+Compose = Callable[..., list[str]]
+LOG_TAIL = 20
+
+
+def list_containers(runner: Runner, compose: Compose) -> list[Container]:
+    """Return every container of the stack, jobs that have exited included."""
+    return parse_ps(runner.run(compose("ps", "--all", "--format", "json"), capture=True, query=True).stdout)
+
+
+def last_health_output(runner: Runner, container: Container) -> str:
+    """Return the output of the container's most recent health check, if any."""
+    result = runner.run(
+        ["docker", "inspect", "--format", "{{json .State.Health}}", container.id],
+        capture=True,
+        check=False,
+        query=True,
+    )
+    try:
+        health = json.loads(result.stdout or "null")
+    except json.JSONDecodeError:
+        return ""
+    log = (health or {}).get("Log") or []
+    if not log:
+        return ""
+    last = log[-1]
+    return f"exit {last.get('ExitCode')}: {str(last.get('Output', '')).strip()}"
+
+
+def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> str:
+    """Describe each container: state, last health-check output, log tail."""
+    parts = []
+    for container in containers:
+        lines = [f"{container.service}: {container.describe()}"]
+        check = last_health_output(runner, container)
+        if check:
+            lines.append(f"  last health check: {tail(check, 5)}")
+        logs = runner.run(
+            compose("logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_TAIL), container.service),
+            capture=True,
+            check=False,
+            query=True,
+        )
+        text = tail(logs.stdout + logs.stderr, LOG_TAIL)
+        if text:
+            lines.append(f"  last {LOG_TAIL} log lines:")
+            lines += [f"    {line}" for line in text.splitlines()]
+        parts.append("\n".join(lines))
+    return "\n".join(parts)
+
+
+def not_ready(containers: list[Container]) -> list[Container]:
+    """Return the containers that are neither ready nor a completed job."""
+    return [c for c in containers if not (c.ready or c.completed)]
+
+
+def wait_until_ready(  # noqa: PLR0913 - each argument is an injected collaborator
+    runner: Runner,
+    compose: Compose,
+    *,
+    timeout: float,
+    logs_tip: str,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    poll: float = 1.0,
+) -> list[Container]:
+    """Poll until every service is healthy and every job exited 0; return the containers.
+
+    A job that exits non-zero fails at once, with its exit code and logs; at
+    ``timeout`` the services still not ready are named and diagnosed.
+    """
+    deadline = clock() + timeout
+    while True:
+        containers = list_containers(runner, compose)
+        failed = [c for c in containers if c.failed]
+        if failed:
+            names = ", ".join(f"{c.service} ({c.describe()})" for c in failed)
+            raise StackNotReady(
+                f"{names} stopped", details=diagnose(runner, compose, failed), tip=logs_tip
+            )
+        pending = not_ready(containers)
+        if containers and not pending:
+            return containers
+        if clock() >= deadline:
+            names = ", ".join(f"{c.service} ({c.describe()})" for c in pending) or "any container"
+            raise StackNotReady(
+                f"timed out after {timeout:g}s waiting for {names}",
+                details=diagnose(runner, compose, pending),
+                tip=logs_tip,
+            )
+        sleep(poll)

@@ -1,0 +1,182 @@
+"""The one subprocess door: everything that runs a process goes through a Runner.
+
+Library code never calls ``subprocess`` or ``invoke`` itself: it receives a
+Runner, so the edges choose how commands run (really, dry, or through invoke's
+Context, which makes ``inv --dry`` and ``MockContext`` work) and tests pass
+fakes instead of patching.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from shipyard.errors import CommandFailed, EngineError
+
+if TYPE_CHECKING:
+    from invoke.context import Context
+
+NOT_FOUND = 127
+
+
+def join(argv: Sequence[str]) -> str:
+    """Quote ``argv`` for the platform shell that invoke runs commands through."""
+    if os.name == "nt":
+        return subprocess.list2cmdline(argv)
+    return shlex.join(argv)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a finished command left behind (output only when captured)."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.returncode == 0
+
+
+class Runner(Protocol):
+    """Runs argv lists; ``dry`` runners print commands instead of running them."""
+
+    @property
+    def dry(self) -> bool:
+        """True when commands are printed, not run."""
+        ...
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        capture: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        interactive: bool = False,
+        query: bool = False,
+    ) -> Result:
+        """Run ``argv``; raise CommandFailed on a non-zero exit when ``check``.
+
+        ``capture`` returns the output instead of streaming it. ``query`` marks
+        a read-only command (``ps``, ``inspect``, ``git rev-parse``): it runs
+        even when ``dry``, so a dry run prints exactly the commands a real run
+        would.
+        """
+        ...
+
+
+def _checked(result: Result, *, check: bool) -> Result:
+    if result.returncode == NOT_FOUND and not result.stdout:
+        tool = result.argv[0]
+        if tool in {"docker", "docker-compose"}:
+            raise EngineError(
+                f"'{tool}' was not found on PATH",
+                tip="install Docker Desktop (macOS, Windows) or Docker Engine with the "
+                "Compose plugin (Linux), then open a new shell",
+            )
+    if check and not result.ok:
+        raise CommandFailed(
+            result.argv, result.returncode, stdout=result.stdout, stderr=result.stderr
+        )
+    return result
+
+
+class SubprocessRunner:
+    """Runs commands with :mod:`subprocess`; output streams unless captured."""
+
+    def __init__(self, *, echo: bool = True, dry: bool = False) -> None:
+        """``echo`` prints each streamed command before it runs, like make."""
+        self.echo = echo
+        self._dry = dry
+
+    @property
+    def dry(self) -> bool:
+        """True when commands are printed, not run."""
+        return self._dry
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        capture: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        interactive: bool = False,  # noqa: ARG002 - inherited stdio is already interactive
+        query: bool = False,
+    ) -> Result:
+        """Run ``argv`` with the given extra environment."""
+        command = tuple(argv)
+        dry = self._dry and not query
+        if dry or (self.echo and not capture):
+            prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
+            print(f"$ {prefix}{join(command)}", file=sys.stderr, flush=True)
+        if dry:
+            return Result(command, 0)
+        full_env = {**os.environ, **env} if env else None
+        try:
+            done = subprocess.run(
+                command,
+                env=full_env,
+                capture_output=capture,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                check=False,
+            )
+        except FileNotFoundError:
+            return _checked(Result(command, NOT_FOUND), check=check)
+        return _checked(
+            Result(command, done.returncode, done.stdout or "", done.stderr or ""), check=check
+        )
+
+
+class InvokeRunner:
+    """Runs commands through an invoke Context, so ``inv --dry`` and MockContext work.
+
+    Never asks for a pty on Windows (there is none); elsewhere only for
+    interactive commands on a terminal.
+    """
+
+    def __init__(self, context: Context) -> None:
+        """Wrap ``context``."""
+        self.context = context
+
+    @property
+    def dry(self) -> bool:
+        """True under ``inv --dry``."""
+        return bool(self.context.config.run.dry)
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        capture: bool = False,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        interactive: bool = False,
+        query: bool = False,
+    ) -> Result:
+        """Run ``argv`` via ``context.run`` with an exactly quoted command string."""
+        command = tuple(argv)
+        options: dict[str, object] = {"hide": capture, "echo": not capture, "warn": True}
+        if interactive and os.name != "nt" and sys.stdin.isatty():
+            options["pty"] = True
+        if env:
+            options["env"] = dict(env)
+        if query:
+            options["dry"] = False
+        done = self.context.run(join(command), **options)
+        if done is None:  # invoke returns None only when disowned; never here
+            return Result(command, 0)
+        return _checked(
+            Result(command, done.exited, done.stdout or "", done.stderr or ""), check=check
+        )

@@ -1,0 +1,22 @@
+"""shipyard's invoke tasks as one reusable Collection.
+
+A project's ``tasks.py`` is only::
+
+    from shipyard.tasks import namespace
+    ns = namespace()
+"""
+
+from __future__ import annotations
+
+from invoke.collection import Collection
+
+from shipyard.tasks import images, stack
+
+
+def namespace() -> Collection:
+    """Return every shipyard task in one flat Collection (``inv dev-up``, ``inv status``...)."""
+    ns = Collection()
+    for module in (stack, images):
+        for name in module.__all__:
+            ns.add_task(getattr(module, name))
+    return ns

@@ -1,0 +1,48 @@
+"""The invoke edge: open a Workspace from a Context, turn errors into clean exits."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task, task
+
+from shipyard import actions, engine
+from shipyard.errors import ShipyardError
+from shipyard.process import InvokeRunner
+
+P = ParamSpec("P")
+R = TypeVar("R")
+INTERRUPTED = 130
+
+
+def workspace(c: Context, **flags: str | None) -> actions.Workspace:
+    """Open the Workspace of the current folder, with ``flags`` winning over all config."""
+    return actions.open_workspace(InvokeRunner(c), flags=flags)
+
+
+def shipyard_task(
+    help: dict[str, str] | None = None,  # noqa: A002 - invoke's own name for it
+) -> Callable[[Callable[Concatenate[Context, P], R]], Task[Callable[..., R]]]:
+    """Declare an invoke task whose ShipyardErrors end as ``ERROR``/``TIP`` and an exit status."""
+
+    def decorate(body: Callable[Concatenate[Context, P], R]) -> Task[Callable[..., R]]:
+        @functools.wraps(body)
+        def run(c: Context, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return body(c, *args, **kwargs)
+            except ShipyardError as exc:
+                error = engine.diagnose(exc, InvokeRunner(c))
+                print(error.render(), file=sys.stderr, flush=True)
+                raise Exit(code=error.exit_code) from None
+            except KeyboardInterrupt:
+                print("ERROR: interrupted", file=sys.stderr, flush=True)
+                raise Exit(code=INTERRUPTED) from None
+
+        return task(run, help=help or {})
+
+    return decorate

@@ -1,0 +1,113 @@
+"""Tasks that run stacks: ``dev-up``, ``dev-down``, ..., ``test-up``, ``status``."""
+
+from __future__ import annotations
+
+from invoke.context import Context
+
+from shipyard import actions
+from shipyard.tasks._edge import shipyard_task, workspace
+
+__all__ = ["up", "down", "logs", "dev_up", "dev_down", "dev_restart", "dev_logs", "dev_shell", "dev_status", "test_up", "test_down", "rebuild", "status"]
+
+DEV = "dev"
+TEST = "test"
+
+_ENV = "environment: an overlay compose/docker-compose.<env>.yml (dev, test, ci, prod...)"
+_TIMEOUT = "seconds to wait for every service to be healthy (default: [tool.shipyard] timeout)"
+
+
+def _up(c: Context, env: str, *, build: bool, no_cache: bool = False, timeout: str | None) -> None:
+    ws = workspace(c, timeout=timeout)
+    containers = actions.up(ws, env, build_images=build, no_cache=no_cache)
+    if ws.runner.dry:
+        return
+    print(f"{env} stack is up: {len(containers)} containers ready")
+    for line in actions.urls(containers):
+        print(f"  {line}")
+
+
+@shipyard_task(help={"env": _ENV, "build": "build stale images first", "timeout": _TIMEOUT})
+def up(c: Context, env: str = DEV, build: bool = True, timeout: str | None = None) -> None:
+    """Start any environment's stack and wait until every service is healthy."""
+    _up(c, env, build=build, timeout=timeout)
+
+
+@shipyard_task(help={"env": _ENV, "volumes": "also remove named volumes (the data)"})
+def down(c: Context, env: str = DEV, volumes: bool = False) -> None:
+    """Stop and remove any environment's stack; named volumes stay unless --volumes."""
+    actions.down(workspace(c), env, volumes=volumes)
+
+
+@shipyard_task(help={"env": _ENV, "service": "one service (default: all)", "follow": "keep streaming",
+                     "tail": "lines per service"})
+def logs(c: Context, service: str = "", env: str = DEV, follow: bool = False, tail: int = 100) -> None:
+    """Show the logs of any environment's stack."""
+    args = ["logs", "--tail", str(tail)] + (["--follow"] if follow else []) + ([service] if service else [])
+    actions.compose_passthrough(workspace(c), env, *args)
+
+
+@shipyard_task(help={"build": "build stale images first", "timeout": _TIMEOUT})
+def dev_up(c: Context, build: bool = True, timeout: str | None = None) -> None:
+    """Build what is stale, start the dev stack, wait until healthy, print the URLs."""
+    _up(c, DEV, build=build, timeout=timeout)
+
+
+@shipyard_task(help={"volumes": "also remove named volumes (the dev database!)"})
+def dev_down(c: Context, volumes: bool = False) -> None:
+    """Stop and remove the dev stack; the database volume stays unless --volumes."""
+    actions.down(workspace(c), DEV, volumes=volumes)
+
+
+@shipyard_task(help={"service": "one service (default: all)"})
+def dev_restart(c: Context, service: str = "") -> None:
+    """Restart the dev stack's services (or one of them)."""
+    actions.compose_passthrough(workspace(c), DEV, "restart", *([service] if service else []))
+
+
+@shipyard_task(help={"service": "one service (default: all)", "follow": "keep streaming",
+                     "tail": "lines per service"})
+def dev_logs(c: Context, service: str = "", follow: bool = False, tail: int = 100) -> None:
+    """Show the dev stack's logs (--follow to stream them)."""
+    logs.body(c, service=service, env=DEV, follow=follow, tail=tail)
+
+
+@shipyard_task(help={"service": "service to enter (default: api)", "cmd": "command (default: sh)"})
+def dev_shell(c: Context, service: str = "api", cmd: str = "sh") -> None:
+    """Open a shell (or run --cmd) in a running dev service."""
+    actions.compose_passthrough(workspace(c), DEV, "exec", service, cmd, interactive=True)
+
+
+@shipyard_task()
+def dev_status(c: Context) -> None:
+    """Show the dev stack's containers: state, health, ports."""
+    actions.compose_passthrough(workspace(c), DEV, "ps", "--all")
+
+
+@shipyard_task(help={"build": "build stale images first", "timeout": _TIMEOUT})
+def test_up(c: Context, build: bool = True, timeout: str | None = None) -> None:
+    """Start the test stack (own project name, nothing published) and wait until healthy."""
+    _up(c, TEST, build=build, timeout=timeout)
+
+
+@shipyard_task()
+def test_down(c: Context) -> None:
+    """Remove the test stack and its throwaway volumes."""
+    actions.down(workspace(c), TEST, volumes=True)
+
+
+@shipyard_task(help={"env": "environment to rebuild and restart (default: dev)",
+                     "no_cache": "rebuild every layer", "timeout": _TIMEOUT})
+def rebuild(c: Context, env: str = DEV, no_cache: bool = False, timeout: str | None = None) -> None:
+    """Rebuild an environment's image (--no-cache for every layer) and recreate its stack."""
+    _up(c, env, build=True, no_cache=no_cache, timeout=timeout)
+
+
+@shipyard_task()
+def status(c: Context) -> None:
+    """Show every environment's stack: service, state, health, ports."""
+    ws = workspace(c)
+    rows = actions.status_rows(ws)
+    if not rows:
+        print(f"no containers of {ws.stack.project} (environments: {', '.join(ws.stack.environments)})")
+        return
+    print(actions.format_table(rows))

@@ -1,0 +1,5 @@
+"""This repository's tasks: shipyard's reusable collection, nothing else (`inv --list`)."""
+
+from shipyard.tasks import namespace
+
+ns = namespace()
