@@ -1,4 +1,4 @@
-"""This repository's tasks: shipyard's reusable collection, nothing else (`inv --list`)."""
+"""Tasks for this repository: shipyard's reusable collection, nothing else (`inv --list`)."""
 
 from shipyard.tasks import namespace
 

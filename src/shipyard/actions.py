@@ -103,11 +103,13 @@ def compose_for(ws: Workspace, env: str, *, project: str | None = None) -> healt
 def logs_tip(env: str, service: str = "") -> str:
     """Return the TIP that points at the logs of ``env``."""
     return f"see everything with 'inv logs --env {env}{f' {service}' if service else ''}'" + (
-        f" (or 'inv {env}-logs')" if env in {"dev"} else ""
+        f" (or 'inv {env}-logs')" if env == "dev" else ""
     )
 
 
-def start(ws: Workspace, env: str, compose: health.Compose, *, timeout: float | None) -> list[Container]:
+def start(
+    ws: Workspace, env: str, compose: health.Compose, *, timeout: float | None
+) -> list[Container]:
     """``up --detach`` the stack, then wait until it is ready; explain any failure."""
     runner = ws.runner
     try:
@@ -125,12 +127,19 @@ def start(ws: Workspace, env: str, compose: health.Compose, *, timeout: float | 
     if runner.dry:
         return []
     return health.wait_until_ready(
-        runner, compose, timeout=ws.stack.timeout if timeout is None else timeout, logs_tip=logs_tip(env)
+        runner,
+        compose,
+        timeout=ws.stack.timeout if timeout is None else timeout,
+        logs_tip=logs_tip(env),
     )
 
 
 def up(
-    ws: Workspace, env: str, *, build_images: bool = True, no_cache: bool = False,
+    ws: Workspace,
+    env: str,
+    *,
+    build_images: bool = True,
+    no_cache: bool = False,
     timeout: float | None = None,
 ) -> list[Container]:
     """Build what is stale, start the stack of ``env`` and wait until it is healthy."""
@@ -153,11 +162,11 @@ def compose_passthrough(ws: Workspace, env: str, *args: str, interactive: bool =
 
 def urls(containers: Sequence[Container]) -> list[str]:
     """Return ``service  URL`` lines for every published port."""
-    lines: list[str] = []
-    for container in containers:
-        for url in dict.fromkeys(port.url() for port in container.ports):
-            lines.append(f"{container.service:<10} {url}")
-    return lines
+    return [
+        f"{container.service:<10} {url}"
+        for container in containers
+        for url in dict.fromkeys(port.url() for port in container.ports)
+    ]
 
 
 @dataclass(frozen=True)
@@ -195,8 +204,15 @@ _PS_FORMAT = "\t".join(
 def status_rows(ws: Workspace) -> list[StatusRow]:
     """Return every container of every environment of the stack (run ids included)."""
     result = ws.runner.run(
-        ["docker", "ps", "--all", "--filter", "label=com.docker.compose.project",
-         "--format", _PS_FORMAT],
+        [
+            "docker",
+            "ps",
+            "--all",
+            "--filter",
+            "label=com.docker.compose.project",
+            "--format",
+            _PS_FORMAT,
+        ],
         capture=True,
         query=True,
     )
@@ -218,7 +234,9 @@ def status_rows(ws: Workspace) -> list[StatusRow]:
 def format_table(rows: Sequence[StatusRow]) -> str:
     """Render rows as an aligned table with a header."""
     header = ("ENV", "PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS")
-    cells = [header] + [(r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows]
+    cells = [header] + [
+        (r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -250,8 +268,13 @@ def docker_test(
     try:
         result = runner.run(
             compose(
-                "run", "--name", container, stack.test_service,
-                "pytest", f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml", *pytest_args,
+                "run",
+                "--name",
+                container,
+                stack.test_service,
+                "pytest",
+                f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml",
+                *pytest_args,
             ),
             check=False,
         )
@@ -272,7 +295,12 @@ def docker_test(
             )
         stack.results_dir.mkdir(parents=True, exist_ok=True)
         runner.run(
-            ["docker", "cp", f"{container}:{RESULTS_IN_CONTAINER}/.", display_path(stack.results_dir)],
+            [
+                "docker",
+                "cp",
+                f"{container}:{RESULTS_IN_CONTAINER}/.",
+                display_path(stack.results_dir),
+            ],
             capture=True,
             check=False,
         )

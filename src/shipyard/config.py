@@ -202,7 +202,11 @@ def load_stack(
         {m.group(1) for p in compose_dir.iterdir() if (m := _OVERLAY.match(p.name))}
     )
     dockerfile = root / values["dockerfile"]
-    stages = tuple(_STAGE.findall(dockerfile.read_text(encoding="utf-8"))) if dockerfile.is_file() else ()
+    stages = (
+        tuple(_STAGE.findall(dockerfile.read_text(encoding="utf-8")))
+        if dockerfile.is_file()
+        else ()
+    )
     try:
         timeout = float(values["timeout"])
     except ValueError:

@@ -16,7 +16,6 @@ from shipyard.process import Runner
 BUILDERS = ("auto", "buildx", "docker")
 
 
-
 @dataclass(frozen=True)
 class Engine:
     """The commands to build with and to run Compose with."""

@@ -55,7 +55,9 @@ def read_env_file(path: Path) -> dict[str, EnvValue]:
     values: dict[str, EnvValue] = {}
     errors: list[str] = []
     for binding in parse_stream(io.StringIO(text)):
-        line = binding.original.line
+        # The parser counts from the blank lines it swallows before a binding.
+        raw = binding.original.string
+        line = binding.original.line + raw[: len(raw) - len(raw.lstrip())].count("\n")
         if binding.error:
             snippet = binding.original.string.strip()[:60]
             errors.append(f"{path}:{line}: cannot parse {snippet!r}")

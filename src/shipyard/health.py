@@ -22,7 +22,9 @@ LOG_TAIL = 20
 
 def list_containers(runner: Runner, compose: Compose) -> list[Container]:
     """Return every container of the stack, jobs that have exited included."""
-    return parse_ps(runner.run(compose("ps", "--all", "--format", "json"), capture=True, query=True).stdout)
+    return parse_ps(
+        runner.run(compose("ps", "--all", "--format", "json"), capture=True, query=True).stdout
+    )
 
 
 def last_health_output(runner: Runner, container: Container) -> str:
@@ -53,7 +55,9 @@ def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> s
         if check:
             lines.append(f"  last health check: {tail(check, 5)}")
         logs = runner.run(
-            compose("logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_TAIL), container.service),
+            compose(
+                "logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_TAIL), container.service
+            ),
             capture=True,
             check=False,
             query=True,
@@ -71,7 +75,7 @@ def not_ready(containers: list[Container]) -> list[Container]:
     return [c for c in containers if not (c.ready or c.completed)]
 
 
-def wait_until_ready(  # noqa: PLR0913 - each argument is an injected collaborator
+def wait_until_ready(
     runner: Runner,
     compose: Compose,
     *,

@@ -15,7 +15,7 @@ from shipyard.compose import display_path
 from shipyard.config import Stack
 from shipyard.engine import Engine
 
-CA_SECRET_ID = "ca"
+CA_SECRET_ID = "ca"  # noqa: S105 - the secret's id, not a secret
 
 
 def image_tags(stack: Stack, target: str, sha: str | None = None) -> list[str]:

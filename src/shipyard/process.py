@@ -118,7 +118,7 @@ class SubprocessRunner:
         dry = self._dry and not query
         if dry or (self.echo and not capture):
             prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
-            print(f"$ {prefix}{join(command)}", file=sys.stderr, flush=True)
+            print(f"$ {prefix}{join(command)}", file=sys.stderr, flush=True)  # noqa: T201 - the echo
         if dry:
             return Result(command, 0)
         full_env = {**os.environ, **env} if env else None

@@ -9,7 +9,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import Task, task
+from invoke.tasks import Task
 
 from shipyard import actions, engine
 from shipyard.errors import ShipyardError
@@ -43,6 +43,6 @@ def shipyard_task(
                 print("ERROR: interrupted", file=sys.stderr, flush=True)
                 raise Exit(code=INTERRUPTED) from None
 
-        return task(run, help=help or {})
+        return Task(run, help=help or {})
 
     return decorate

@@ -10,8 +10,12 @@ from shipyard.tasks._edge import shipyard_task, workspace
 __all__ = ["docker_build"]
 
 
-@shipyard_task(help={"target": "one Dockerfile stage (default: every stage an environment runs)",
-                     "no_cache": "rebuild every layer"})
+@shipyard_task(
+    help={
+        "target": "one Dockerfile stage (default: every stage an environment runs)",
+        "no_cache": "rebuild every layer",
+    }
+)
 def docker_build(c: Context, target: str = "", no_cache: bool = False) -> None:
     """Build Dockerfile targets, tagged <image>:<target> and <image>:<target>-<git sha>."""
     ws = workspace(c)

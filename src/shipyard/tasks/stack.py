@@ -7,7 +7,21 @@ from invoke.context import Context
 from shipyard import actions
 from shipyard.tasks._edge import shipyard_task, workspace
 
-__all__ = ["up", "down", "logs", "dev_up", "dev_down", "dev_restart", "dev_logs", "dev_shell", "dev_status", "test_up", "test_down", "rebuild", "status"]
+__all__ = [
+    "dev_down",
+    "dev_logs",
+    "dev_restart",
+    "dev_shell",
+    "dev_status",
+    "dev_up",
+    "down",
+    "logs",
+    "rebuild",
+    "status",
+    "test_down",
+    "test_up",
+    "up",
+]
 
 DEV = "dev"
 TEST = "test"
@@ -38,11 +52,23 @@ def down(c: Context, env: str = DEV, volumes: bool = False) -> None:
     actions.down(workspace(c), env, volumes=volumes)
 
 
-@shipyard_task(help={"env": _ENV, "service": "one service (default: all)", "follow": "keep streaming",
-                     "tail": "lines per service"})
-def logs(c: Context, service: str = "", env: str = DEV, follow: bool = False, tail: int = 100) -> None:
+@shipyard_task(
+    help={
+        "env": _ENV,
+        "service": "one service (default: all)",
+        "follow": "keep streaming",
+        "tail": "lines per service",
+    }
+)
+def logs(
+    c: Context, service: str = "", env: str = DEV, follow: bool = False, tail: int = 100
+) -> None:
     """Show the logs of any environment's stack."""
-    args = ["logs", "--tail", str(tail)] + (["--follow"] if follow else []) + ([service] if service else [])
+    args = (
+        ["logs", "--tail", str(tail)]
+        + (["--follow"] if follow else [])
+        + ([service] if service else [])
+    )
     actions.compose_passthrough(workspace(c), env, *args)
 
 
@@ -64,8 +90,13 @@ def dev_restart(c: Context, service: str = "") -> None:
     actions.compose_passthrough(workspace(c), DEV, "restart", *([service] if service else []))
 
 
-@shipyard_task(help={"service": "one service (default: all)", "follow": "keep streaming",
-                     "tail": "lines per service"})
+@shipyard_task(
+    help={
+        "service": "one service (default: all)",
+        "follow": "keep streaming",
+        "tail": "lines per service",
+    }
+)
 def dev_logs(c: Context, service: str = "", follow: bool = False, tail: int = 100) -> None:
     """Show the dev stack's logs (--follow to stream them)."""
     logs.body(c, service=service, env=DEV, follow=follow, tail=tail)
@@ -95,8 +126,13 @@ def test_down(c: Context) -> None:
     actions.down(workspace(c), TEST, volumes=True)
 
 
-@shipyard_task(help={"env": "environment to rebuild and restart (default: dev)",
-                     "no_cache": "rebuild every layer", "timeout": _TIMEOUT})
+@shipyard_task(
+    help={
+        "env": "environment to rebuild and restart (default: dev)",
+        "no_cache": "rebuild every layer",
+        "timeout": _TIMEOUT,
+    }
+)
 def rebuild(c: Context, env: str = DEV, no_cache: bool = False, timeout: str | None = None) -> None:
     """Rebuild an environment's image (--no-cache for every layer) and recreate its stack."""
     _up(c, env, build=True, no_cache=no_cache, timeout=timeout)
@@ -108,6 +144,7 @@ def status(c: Context) -> None:
     ws = workspace(c)
     rows = actions.status_rows(ws)
     if not rows:
-        print(f"no containers of {ws.stack.project} (environments: {', '.join(ws.stack.environments)})")
+        envs = ", ".join(ws.stack.environments)
+        print(f"no containers of {ws.stack.project} (environments: {envs})")
         return
     print(actions.format_table(rows))

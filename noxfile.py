@@ -1,0 +1,51 @@
+"""Sessions for shipyard and its reference stack (`nox -l`); the bodies live in shipyard."""
+
+from __future__ import annotations
+
+import nox
+
+from shipyard import sessions
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_external_run = True
+
+PYPROJECT = nox.project.load_toml()
+DEV = nox.project.dependency_groups(PYPROJECT, "dev")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run shipyard's unit tests."""
+    session.install("-e", ".", *DEV)
+    session.run("pytest", "tests/unit", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff, mypy, hadolint on docker/Dockerfile, and `docker compose config` per overlay."""
+    session.install("-e", ".", *DEV)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    session.run("hadolint", "docker/Dockerfile")
+    sessions.lint_compose(session)
+
+
+@nox.session(name="docker-build", python=False)
+def docker_build(session: nox.Session) -> None:
+    """Build the image targets given as arguments, or all of them."""
+    sessions.docker_build(session)
+
+
+@nox.session(name="docker-test", python=False, default=False)
+def docker_test(session: nox.Session) -> None:
+    """Build the test image and run the service's tests inside it against a throwaway stack."""
+    sessions.docker_test(session)
+
+
+@nox.session(default=False)
+def integration(session: nox.Session) -> None:
+    """Run shipyard's real-engine tests (they build images and start stacks)."""
+    session.install("-e", ".", *DEV)
+    session.run("pytest", "tests/integration", *session.posargs)

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import env_var, load_stack, project_slug
+from shipyard.errors import ConfigError
+
+
+def test_conventions_discover_environments_stages_and_paths(project: Path) -> None:
+    """With no settings, the layout itself describes the stack."""
+    stack = load_stack()
+    assert stack.root == project
+    assert stack.project == "demo-app"
+    assert stack.image == "demo-app"
+    assert stack.environments == ("ci", "dev", "prod", "test")
+    assert stack.stages == ("base", "builder", "development", "test", "production")
+    assert stack.compose_dir == project / "compose"
+    assert stack.env_dir == project / "env"
+    assert stack.dockerfile == project / "docker/Dockerfile"
+    assert stack.context == project
+    assert stack.timeout == 180.0
+    assert stack.ca_bundle is None
+
+
+def test_root_is_found_from_a_subfolder(project: Path) -> None:
+    """Running from deep inside the project finds the same root."""
+    sub = project / "compose"
+    assert load_stack(sub).root == project
+
+
+@pytest.mark.parametrize(
+    ("env", "target"),
+    [("dev", "development"), ("test", "test"), ("ci", "test"), ("prod", "production")],
+)
+def test_conventional_targets(project: Path, env: str, target: str) -> None:
+    """Each conventional environment runs its conventional stage."""
+    assert load_stack().target(env) == target
+
+
+def test_build_targets_are_the_stages_environments_run_in_dockerfile_order(project: Path) -> None:
+    """`docker-build` with no target builds these, not base or builder."""
+    assert load_stack().build_targets() == ("development", "test", "production")
+
+
+def test_targets_table_maps_a_new_environment(project: Path) -> None:
+    """[tool.shipyard.targets] maps an environment to any stage."""
+    (project / "compose/docker-compose.staging.yml").write_text("services: {}\n")
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('[tool.shipyard.targets]\nstaging = "builder"\n')
+    stack = load_stack()
+    assert stack.target("staging") == "builder"
+    assert stack.build_targets() == ("builder", "development", "test", "production")
+
+
+def test_pyproject_beats_convention(project: Path) -> None:
+    """A [tool.shipyard] value replaces the convention and says where it came from."""
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('image = "registry.example/demo"\ntimeout = 30\n')
+    stack = load_stack()
+    assert stack.image == "registry.example/demo"
+    assert stack.timeout == 30.0
+    assert stack.sources["timeout"] == "pyproject.toml"
+
+
+def test_environment_variable_beats_pyproject(project: Path) -> None:
+    """SHIPYARD_TIMEOUT wins over [tool.shipyard] timeout."""
+    with (project / "pyproject.toml").open("a") as f:
+        f.write("timeout = 30\n")
+    stack = load_stack(environ={"SHIPYARD_TIMEOUT": "45"})
+    assert stack.timeout == 45.0
+    assert stack.sources["timeout"] == "SHIPYARD_TIMEOUT"
+
+
+def test_flag_beats_environment_variable(project: Path) -> None:
+    """A command-line flag wins over the environment variable."""
+    stack = load_stack(flags={"timeout": "5"}, environ={"SHIPYARD_TIMEOUT": "45"})
+    assert stack.timeout == 5.0
+    assert stack.sources["timeout"] == "flag"
+
+
+def test_absent_flag_and_empty_variable_fall_through(project: Path) -> None:
+    """A flag not given (None) or an empty variable does not count as a value."""
+    with (project / "pyproject.toml").open("a") as f:
+        f.write("timeout = 30\n")
+    stack = load_stack(flags={"timeout": None}, environ={"SHIPYARD_TIMEOUT": ""})
+    assert stack.timeout == 30.0
+
+
+def test_ca_bundle_from_the_users_environment(project: Path) -> None:
+    """SSL_CERT_FILE, PIP_CERT or REQUESTS_CA_BUNDLE name the CA bundle, in that order."""
+    stack = load_stack(environ={"PIP_CERT": "/pip.pem", "REQUESTS_CA_BUNDLE": "/req.pem"})
+    assert stack.ca_bundle == Path("/pip.pem")
+    assert stack.sources["ca-bundle"] == "PIP_CERT"
+
+
+def test_explicit_ca_bundle_beats_the_users_environment(project: Path) -> None:
+    """SHIPYARD_CA_BUNDLE wins over SSL_CERT_FILE."""
+    stack = load_stack(environ={"SSL_CERT_FILE": "/a.pem", "SHIPYARD_CA_BUNDLE": "/b.pem"})
+    assert stack.ca_bundle == Path("/b.pem")
+
+
+def test_unknown_environment_names_the_known_ones(project: Path) -> None:
+    """A typo in an environment name lists what exists and how to add one."""
+    with pytest.raises(ConfigError) as caught:
+        load_stack().check_env("stagign")
+    assert (
+        caught.value.message
+        == "unknown environment 'stagign' (this stack has: ci, dev, prod, test)"
+    )
+    assert caught.value.tip == "use one of those, or add compose/docker-compose.stagign.yml"
+
+
+def test_unknown_stage(project: Path) -> None:
+    """A target the Dockerfile lacks is named, with the stages it has."""
+    with pytest.raises(ConfigError, match="Dockerfile has no stage 'prod'"):
+        load_stack().check_target("prod")
+
+
+def test_unknown_pyproject_key(project: Path) -> None:
+    """A misspelt [tool.shipyard] key is an error, not silently ignored."""
+    with (project / "pyproject.toml").open("a") as f:
+        f.write('imagee = "x"\n')
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[tool.shipyard\]: imagee"):
+        load_stack()
+
+
+def test_bad_timeout(project: Path) -> None:
+    """A timeout that is not a number names its source."""
+    with pytest.raises(ConfigError, match=r"not 'soon' \(from SHIPYARD_TIMEOUT\)"):
+        load_stack(environ={"SHIPYARD_TIMEOUT": "soon"})
+
+
+def test_missing_compose_folder(tmp_path: Path) -> None:
+    """Outside a project the error says where it looked and what to do."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stack(tmp_path)
+    assert caught.value.message == f"no compose/docker-compose.yml under {tmp_path}"
+
+
+def test_invalid_toml(project: Path) -> None:
+    """A broken pyproject.toml is reported as such."""
+    (project / "pyproject.toml").write_text("[tool.shipyard\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_stack()
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Demo App", "demo-app"),
+        ("my_service", "my_service"),
+        ("--Odd!!name--", "odd-name"),
+        ("!!", "app"),
+    ],
+)
+def test_project_slug(name: str, slug: str) -> None:
+    """Project names become valid Compose project names."""
+    assert project_slug(name) == slug
+
+
+def test_env_var_names() -> None:
+    """Keys map to SHIPYARD_ variables."""
+    assert env_var("compose-dir") == "SHIPYARD_COMPOSE_DIR"

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from conftest import FakeRunner
+
+from shipyard.engine import Engine, detect_engine, diagnose
+from shipyard.errors import CommandFailed, EngineError, ShipyardError
+
+
+def answers(table: dict[tuple[str, ...], int]) -> FakeRunner:
+    return FakeRunner(lambda argv: (table.get(tuple(argv), 0), ""))
+
+
+def test_buildx_and_compose_plugin() -> None:
+    """Both probes answer: buildx builds, `docker compose` runs stacks."""
+    runner = answers({})
+    assert detect_engine(runner) == Engine(buildx=True, compose=("docker", "compose"))
+    assert runner.argvs == [["docker", "buildx", "version"], ["docker", "compose", "version"]]
+    assert all(call.options["query"] for call in runner.calls)
+
+
+def test_no_buildx_falls_back_to_in_client_buildkit_and_standalone_compose() -> None:
+    """No buildx: `DOCKER_BUILDKIT=1 docker build`; no plugin: `docker-compose`."""
+    runner = answers({("docker", "buildx", "version"): 1, ("docker", "compose", "version"): 1})
+    engine = detect_engine(runner)
+    assert engine == Engine(buildx=False, compose=("docker-compose",))
+    assert engine.build_argv() == ["docker", "build"]
+
+
+def test_no_compose_at_all() -> None:
+    """Neither Compose is a clear error with a tip."""
+    runner = answers({("docker", "compose", "version"): 1, ("docker-compose", "version"): 127})
+    with pytest.raises(EngineError, match="Docker Compose was not found"):
+        detect_engine(runner)
+
+
+def test_configured_values_skip_the_probes() -> None:
+    """builder/compose settings are used as they are."""
+    runner = answers({})
+    engine = detect_engine(runner, builder="docker", compose="podman compose")
+    assert engine == Engine(buildx=False, compose=("podman", "compose"))
+    assert runner.calls == []
+
+
+def test_unknown_builder() -> None:
+    """A builder setting outside auto/buildx/docker is rejected."""
+    with pytest.raises(ShipyardError, match="unknown builder 'kaniko'"):
+        detect_engine(answers({}), builder="kaniko")
+
+
+def test_diagnose_engine_down() -> None:
+    """A failed docker command becomes 'engine not reachable' when `docker info` fails too."""
+    runner = FakeRunner(
+        lambda _argv: (1, "", "Cannot connect to the Docker daemon at unix:///x.sock")
+    )
+    failed = CommandFailed(["docker", "compose", "up"], 1)
+    error = diagnose(failed, runner)
+    assert isinstance(error, EngineError)
+    assert (
+        error.message
+        == "the Docker engine is not reachable: Cannot connect to the Docker daemon at unix:///x.sock"
+    )
+    assert runner.argvs == [["docker", "info", "--format", "{{.ServerVersion}}"]]
+
+
+def test_diagnose_keeps_real_command_failures() -> None:
+    """With the engine up, the original failure stands."""
+    failed = CommandFailed(["docker", "build"], 1)
+    assert diagnose(failed, answers({})) is failed
+
+
+def test_diagnose_ignores_other_errors() -> None:
+    """Errors that are not failed docker commands are returned without probing."""
+    runner = answers({})
+    other = CommandFailed(["git", "status"], 1)
+    assert diagnose(other, runner) is other
+    assert runner.calls == []

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import sys
+from typing import cast
+from unittest.mock import Mock
+
+import pytest
+from invoke.context import MockContext
+from invoke.runners import Result as InvokeResult
+
+from shipyard.errors import CommandFailed, EngineError
+from shipyard.process import InvokeRunner, Result, SubprocessRunner, join
+
+
+@pytest.mark.usefixtures("real_processes")
+def test_subprocess_runner_captures_and_passes_env() -> None:
+    """Captured output comes back; extra env reaches the child."""
+    runner = SubprocessRunner()
+    result = runner.run(
+        [sys.executable, "-c", "import os; print(os.environ['SY_X'])"],
+        capture=True,
+        env={"SY_X": "42"},
+    )
+    assert result == Result(
+        (sys.executable, "-c", "import os; print(os.environ['SY_X'])"), 0, "42\n", ""
+    )
+
+
+@pytest.mark.usefixtures("real_processes")
+def test_subprocess_runner_raises_command_failed() -> None:
+    """A non-zero exit raises with the command's output, unless check=False."""
+    argv = [sys.executable, "-c", "import sys; print('bad', file=sys.stderr); sys.exit(3)"]
+    runner = SubprocessRunner()
+    with pytest.raises(CommandFailed) as caught:
+        runner.run(argv, capture=True)
+    assert (caught.value.returncode, caught.value.stderr) == (3, "bad\n")
+    assert runner.run(argv, capture=True, check=False).returncode == 3
+
+
+@pytest.mark.usefixtures("real_processes")
+def test_missing_docker_is_an_engine_error() -> None:
+    """No docker binary on PATH: say so, with how to install it."""
+    runner = SubprocessRunner()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", "/nonexistent")
+        with pytest.raises(EngineError, match="'docker' was not found on PATH"):
+            runner.run(["docker", "info"], capture=True)
+        assert runner.run(["nosuchtool-xyz"], check=False).returncode == 127
+
+
+def test_dry_subprocess_runner_prints_and_runs_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """Dry: the exact command (with its env) is printed; nothing starts (no Popen here)."""
+    result = SubprocessRunner(dry=True).run(
+        ["docker", "build", "a b"], env={"DOCKER_BUILDKIT": "1"}
+    )
+    assert result == Result(("docker", "build", "a b"), 0)
+    assert capsys.readouterr().err == "$ DOCKER_BUILDKIT=1 docker build 'a b'\n"
+
+
+@pytest.mark.usefixtures("real_processes")
+def test_dry_runner_still_runs_queries() -> None:
+    """Read-only queries run even when dry, so dry output matches a real run."""
+    result = SubprocessRunner(dry=True).run(
+        [sys.executable, "-c", "print(1)"], capture=True, query=True
+    )
+    assert result.stdout == "1\n"
+
+
+def test_invoke_runner_passes_the_exact_command() -> None:
+    """Through invoke: a shell-quoted string, echoed, never a pty when not interactive."""
+    c = MockContext(run={"docker compose up 'a b'": InvokeResult("done\n")})
+    result = InvokeRunner(c).run(["docker", "compose", "up", "a b"], env={"K": "v"})
+    assert result == Result(("docker", "compose", "up", "a b"), 0, "done\n", "")
+    cast("Mock", c.run).assert_called_once_with(
+        "docker compose up 'a b'", hide=False, echo=True, warn=True, env={"K": "v"}
+    )
+
+
+def test_invoke_runner_queries_ignore_dry() -> None:
+    """A query asks invoke to really run it, even under `inv --dry`."""
+    c = MockContext(run={"docker ps": InvokeResult("x\n")})
+    InvokeRunner(c).run(["docker", "ps"], capture=True, query=True)
+    cast("Mock", c.run).assert_called_once_with(
+        "docker ps", hide=True, echo=False, warn=True, dry=False
+    )
+
+
+def test_invoke_runner_raises_on_failure() -> None:
+    """A failed command raises CommandFailed with what it printed."""
+    c = MockContext(run={"false": InvokeResult(stdout="", stderr="nope", exited=2)})
+    with pytest.raises(CommandFailed) as caught:
+        InvokeRunner(c).run(["false"])
+    assert (caught.value.returncode, caught.value.stderr) == (2, "nope")
+
+
+def test_invoke_runner_reports_dry() -> None:
+    """`inv --dry` sets run.dry in the config."""
+    c = MockContext()
+    assert not InvokeRunner(c).dry
+    c.config.run.dry = True
+    assert InvokeRunner(c).dry
+
+
+def test_join_quotes_for_posix_shells() -> None:
+    """Arguments with spaces or quotes survive the shell."""
+    assert join(["echo", "a b", "it's"]) == "echo 'a b' 'it'\"'\"'s'"
