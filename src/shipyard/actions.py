@@ -107,6 +107,17 @@ def logs_tip(env: str, service: str = "") -> str:
     )
 
 
+_PORT_TAKEN = ("port is already allocated", "address already in use")
+
+
+def _port_taken(output: str) -> str | None:
+    """Return the line of Compose's output that says a published port is in use."""
+    for line in output.splitlines():
+        if any(marker in line.lower() for marker in _PORT_TAKEN):
+            return line.strip()
+    return None
+
+
 def start(
     ws: Workspace, env: str, compose: health.Compose, *, timeout: float | None
 ) -> list[Container]:
@@ -117,6 +128,14 @@ def start(
     except CommandFailed as exc:
         if runner.dry:
             raise
+        taken = _port_taken(exc.stdout + exc.stderr)
+        if taken:
+            runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+            raise StackNotReady(
+                f"a port the {env} stack publishes is already taken: {taken}",
+                tip=f"stop whatever listens there, or change the port in "
+                f"{display_path(ws.stack.env_dir / f'.env.{env}')}",
+            ) from None
         stuck = health.not_ready(health.list_containers(runner, compose))
         details = health.diagnose(runner, compose, stuck)
         raise StackNotReady(

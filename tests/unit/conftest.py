@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from shipyard.errors import CommandFailed
-from shipyard.process import Result
+from tests.unit.fakes import FakeRunner
 
 DOCKERFILE = """\
 FROM python:3.13-slim AS base
@@ -59,62 +55,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for variable in [v for v in os.environ if v.startswith("SHIPYARD_")]:
         monkeypatch.delenv(variable)
     return root
-
-
-Script = Callable[[list[str]], tuple[Any, ...]]
-
-
-@dataclass
-class Call:
-    """One command the fake runner was asked to run."""
-
-    argv: list[str]
-    options: dict[str, Any]
-
-
-@dataclass
-class FakeRunner:
-    """A Runner that records commands and answers from a script (default: exit 0, no output)."""
-
-    script: Script | None = None
-    dry: bool = False
-    calls: list[Call] = field(default_factory=list)
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        capture: bool = False,
-        check: bool = True,
-        env: Mapping[str, str] | None = None,
-        interactive: bool = False,
-        query: bool = False,
-    ) -> Result:
-        command = list(argv)
-        self.calls.append(
-            Call(
-                command,
-                {
-                    "capture": capture,
-                    "check": check,
-                    "env": dict(env or {}),
-                    "interactive": interactive,
-                    "query": query,
-                },
-            )
-        )
-        if self.dry and not query:
-            return Result(tuple(command), 0)
-        answer = self.script(command) if self.script else (0, "")
-        code, out = answer[0], answer[1]
-        err = answer[2] if len(answer) > 2 else ""
-        if check and code:
-            raise CommandFailed(command, code, stdout=out, stderr=err)
-        return Result(tuple(command), code, out, err)
-
-    @property
-    def argvs(self) -> list[list[str]]:
-        return [call.argv for call in self.calls]
 
 
 @pytest.fixture

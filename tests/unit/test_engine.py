@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeRunner
 
 from shipyard.engine import Engine, detect_engine, diagnose
 from shipyard.errors import CommandFailed, EngineError, ShipyardError
+from tests.unit.fakes import FakeRunner
 
 
 def answers(table: dict[tuple[str, ...], int]) -> FakeRunner:

@@ -4,11 +4,11 @@ import json
 from functools import partial
 
 import pytest
-from conftest import FakeRunner
 
 from shipyard.compose import Container
 from shipyard.errors import StackNotReady
 from shipyard.health import wait_until_ready
+from tests.unit.fakes import FakeRunner
 
 
 def compose(*args: str) -> list[str]:

@@ -1,0 +1,136 @@
+"""Helpers for the real-engine tests: a private copy of the reference stack and its cleanup.
+
+Every test here drives the real Docker engine through the real ``inv`` and
+``nox`` commands. The copy gets its own project and image names, so nothing
+here can touch a developer's own stacks or images, and teardown removes by
+those names whatever a test left, even when it failed.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COPIED = [
+    "app",
+    "compose",
+    "docker",
+    "env/.env.example",
+    "env/.env.ci",
+    "env/.env.prod.example",
+    "pyproject.toml",
+    "tasks.py",
+    "noxfile.py",
+]
+TIMEOUT = 600
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a docker command, captured."""
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=120
+    )
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """A private copy of the reference stack."""
+
+    root: Path
+    name: str  # project and image name, unique per test session
+    api_port: int
+
+    def run(
+        self, *argv: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command of the project venv (`inv`, `nox`) in the copy, captured."""
+        import os  # noqa: PLC0415 - only here, to build the child's environment
+
+        full_env = {**os.environ, **(env or {}), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        return subprocess.run(
+            [str(BIN / argv[0]), *argv[1:]],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=TIMEOUT,
+            check=False,
+        )
+
+    def leftovers(self, project_prefix: str | None = None) -> dict[str, list[str]]:
+        """Return containers, networks and volumes whose compose project starts with the prefix."""
+        prefix = project_prefix or self.name
+        found: dict[str, list[str]] = {}
+        for kind, listing in (
+            (
+                "containers",
+                ["ps", "--all", "--format", '{{.Names}}\t{{.Label "com.docker.compose.project"}}'],
+            ),
+            (
+                "networks",
+                ["network", "ls", "--format", '{{.Name}}\t{{.Label "com.docker.compose.project"}}'],
+            ),
+            (
+                "volumes",
+                ["volume", "ls", "--format", '{{.Name}}\t{{.Label "com.docker.compose.project"}}'],
+            ),
+        ):
+            rows = [line.split("\t") for line in docker(*listing).stdout.splitlines()]
+            found[kind] = sorted(name for name, project in rows if project.startswith(prefix))
+        return found
+
+    def compose_ps(self, env: str) -> list[dict[str, object]]:
+        """Return `docker compose ps` rows of the copy's ``env`` stack."""
+        out = subprocess.run(
+            [
+                "docker",
+                "compose",
+                "--project-name",
+                f"{self.name}-{env}",
+                "ps",
+                "--all",
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def remove_everything(name: str) -> None:
+    """Remove every container, network, volume and image of the copy named ``name``."""
+    containers = [
+        line.split("\t")[0]
+        for line in docker(
+            "ps", "--all", "--format", '{{.ID}}\t{{.Label "com.docker.compose.project"}}'
+        ).stdout.splitlines()
+        if line.split("\t")[1].startswith(name)
+    ]
+    if containers:
+        docker("rm", "--force", "--volumes", *containers, check=False)
+    for kind in ("network", "volume"):
+        for line in docker(
+            kind, "ls", "--format", '{{.Name}}\t{{.Label "com.docker.compose.project"}}'
+        ).stdout.splitlines():
+            item, project = line.split("\t")
+            if project.startswith(name):
+                docker(kind, "rm", item, check=False)
+    images = docker("images", "--format", "{{.Repository}}:{{.Tag}}", name).stdout.split()
+    if images:
+        docker("rmi", "--force", *images, check=False)

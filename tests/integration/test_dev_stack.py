@@ -1,0 +1,127 @@
+"""`inv dev-up` / `dev-status` / `status` / `dev-down` against the real engine."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from tests.integration.realstack import Stack, docker
+
+SERVICES = {"api", "db", "migrate", "redis", "worker"}
+
+
+def http_json(url: str, body: dict[str, str] | None = None) -> dict[str, object]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - localhost test stack
+        result: dict[str, object] = json.loads(response.read())
+        return result
+
+
+def wait_for_job(url: str, timeout: float = 20) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = http_json(url)
+        if job["status"] == "done" or time.monotonic() > deadline:
+            return job
+        time.sleep(0.2)
+
+
+def test_dev_up_status_down_keeps_the_database(stack: Stack) -> None:
+    """Up healthy with URLs; status shows it; down leaves no container but keeps the data."""
+    up = stack.run("inv", "dev-up")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "dev stack is up: 5 containers ready" in up.stdout
+    assert f"api        http://localhost:{stack.api_port}" in up.stdout
+
+    rows = {row["Service"]: row for row in stack.compose_ps("dev")}
+    assert set(rows) == SERVICES
+    assert rows["migrate"]["State"] == "exited"
+    assert rows["migrate"]["ExitCode"] == 0
+    assert all(rows[s]["Health"] == "healthy" for s in SERVICES - {"migrate"})
+
+    status = stack.run("inv", "dev-status")
+    assert status.returncode == 0, status.stderr
+    assert f"{stack.name}-dev-api-1" in status.stdout
+    assert "(healthy)" in status.stdout
+    overview = stack.run("inv", "status")
+    api_row = next(
+        line
+        for line in overview.stdout.splitlines()
+        if f"{stack.name}-dev " in line and " api " in line
+    )
+    assert api_row.split()[:5] == ["dev", f"{stack.name}-dev", "api", "running", "healthy"]
+
+    # The API and the worker really work together: a job goes through Postgres and Redis.
+    api = f"http://127.0.0.1:{stack.api_port}"
+    job = http_json(f"{api}/jobs", {"payload": "keep me"})
+    assert wait_for_job(f"{api}/jobs/{job['id']}")["result"] == "KEEP ME"
+
+    down = stack.run("inv", "dev-down")
+    assert down.returncode == 0, down.stderr
+    left = stack.leftovers(f"{stack.name}-dev")
+    assert left["containers"] == []
+    assert left["networks"] == []
+    assert f"{stack.name}-dev_db-data" in left["volumes"]
+
+    again = stack.run("inv", "dev-up", "--no-build")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert http_json(f"{api}/jobs/{job['id']}")["result"] == "KEEP ME"
+
+    gone = stack.run("inv", "dev-down", "--volumes")
+    assert gone.returncode == 0, gone.stderr
+    assert stack.leftovers(f"{stack.name}-dev") == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_dry_run_prints_commands_and_starts_nothing(stack: Stack) -> None:
+    """`inv --dry dev-up` shows the build and up commands; no container appears."""
+    dry = stack.run("inv", "--dry", "dev-up")
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        f"docker build --file docker/Dockerfile --target development --tag {stack.name}:development"
+        in dry.stdout
+    )
+    assert (
+        f"docker compose --project-name {stack.name}-dev --file compose/docker-compose.yml"
+        in dry.stdout
+    )
+    assert stack.leftovers(f"{stack.name}-dev")["containers"] == []
+
+
+def test_unknown_environment_is_one_clear_error(stack: Stack) -> None:
+    """A typo ends in ERROR + TIP, exit 1, no traceback."""
+    result = stack.run("inv", "up", "--env", "stagign")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "ERROR: unknown environment 'stagign' (this stack has: ci, dev, prod, test)"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_engine_down_is_named_with_a_tip(stack: Stack) -> None:
+    """With the engine unreachable, the user is told so and how to fix it."""
+    result = stack.run("inv", "dev-status", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert result.returncode == 1
+    assert "ERROR: the Docker engine is not reachable" in result.stderr
+    assert "TIP: start Docker Desktop" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_port_taken_is_named_and_nothing_leaks(stack: Stack) -> None:
+    """A published port in use: the error names it, and the half-started stack is removed."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as blocker:
+        # The earlier test's connections may linger in TIME_WAIT on this port.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", stack.api_port))
+        blocker.listen()
+        result = stack.run("inv", "dev-up", "--no-build")
+    assert result.returncode == 1
+    assert "ERROR: a port the dev stack publishes is already taken" in result.stderr
+    assert f"127.0.0.1:{stack.api_port}" in result.stderr
+    assert "TIP: stop whatever listens there, or change the port in env/.env.dev" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert stack.leftovers(f"{stack.name}-dev")["containers"] == []
+    docker("volume", "rm", f"{stack.name}-dev_db-data", f"{stack.name}-dev_redis-data", check=False)
