@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.realstack import COPIED, REPO, Stack, docker, free_port, remove_everything
+from tests.integration.realstack import Stack, copy_stack, docker, remove_everything
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,32 +20,11 @@ def engine() -> None:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Copy the reference stack under a unique name; remove all it created afterwards."""
-    name = f"sy-it-{uuid.uuid4().hex[:6]}"
-    root = tmp_path_factory.mktemp("stack") / name
-    for item in COPIED:
-        source, target = REPO / item, root / item
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(
-                source, target, ignore=shutil.ignore_patterns(".venv", "__pycache__", "results")
-            )
-        else:
-            shutil.copy2(source, target)
-    for path in [root / "pyproject.toml", *sorted((root / "compose").glob("*.yml"))]:
-        path.write_text(path.read_text().replace("shipyard-demo", name))
-    api_port = free_port()
-    env_dev = (root / "env/.env.example").read_text()
-    for key, port in (
-        ("API_PORT", api_port),
-        ("POSTGRES_PORT", free_port()),
-        ("REDIS_PORT", free_port()),
-    ):
-        env_dev = env_dev.replace(f"{key}=", f"{key}={port}\n#{key}=")
-    (root / "env/.env.dev").write_text(env_dev)
+    copy = copy_stack(tmp_path_factory.mktemp("stack"))
     try:
-        yield Stack(root, name, api_port)
+        yield copy
     finally:
-        remove_everything(name)
+        remove_everything(copy.name)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,9 +9,11 @@ those names whatever a test left, even when it failed.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +136,30 @@ def remove_everything(name: str) -> None:
     images = docker("images", "--format", "{{.Repository}}:{{.Tag}}", name).stdout.split()
     if images:
         docker("rmi", "--force", *images, check=False)
+
+
+def copy_stack(parent: Path) -> Stack:
+    """Copy the reference stack into ``parent`` under a unique project and image name.
+
+    The dev ports are free ports, so the copy never collides with a running stack.
+    """
+    name = f"sy-it-{uuid.uuid4().hex[:6]}"
+    root = parent / name
+    for item in COPIED:
+        source, target = REPO / item, root / item
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(
+                source, target, ignore=shutil.ignore_patterns(".venv", "__pycache__", "results")
+            )
+        else:
+            shutil.copy2(source, target)
+    for path in [root / "pyproject.toml", *sorted((root / "compose").glob("*.yml"))]:
+        path.write_text(path.read_text().replace("shipyard-demo", name))
+    api_port = free_port()
+    env_dev = (root / "env/.env.example").read_text()
+    ports = (("API_PORT", api_port), ("POSTGRES_PORT", free_port()), ("REDIS_PORT", free_port()))
+    for key, port in ports:
+        env_dev = env_dev.replace(f"{key}=", f"{key}={port}\n#{key}=")
+    (root / "env/.env.dev").write_text(env_dev)
+    return Stack(root, name, api_port)
