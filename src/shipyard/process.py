@@ -170,11 +170,17 @@ class InvokeRunner:
         options: dict[str, object] = {"hide": capture, "echo": not capture, "warn": True}
         if interactive and os.name != "nt" and sys.stdin.isatty():
             options["pty"] = True
-        if env:
+        line = join(command)
+        if env and os.name != "nt":
+            # Spelled out in the command, so what `inv --dry` prints runs as it is.
+            line = (
+                " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items()) + " " + line
+            )
+        elif env:
             options["env"] = dict(env)
         if query:
             options["dry"] = False
-        done = self.context.run(join(command), **options)
+        done = self.context.run(line, **options)
         if done is None:  # invoke returns None only when disowned; never here
             return Result(command, 0)
         return _checked(

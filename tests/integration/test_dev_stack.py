@@ -79,7 +79,7 @@ def test_dry_run_prints_commands_and_starts_nothing(stack: Stack) -> None:
     dry = stack.run("inv", "--dry", "dev-up")
     assert dry.returncode == 0, dry.stderr
     assert (
-        f"docker build --file docker/Dockerfile --target development --tag {stack.name}:development"
+        f"build --file docker/Dockerfile --target development --tag {stack.name}:development"
         in dry.stdout
     )
     assert (

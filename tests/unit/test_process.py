@@ -67,12 +67,12 @@ def test_dry_runner_still_runs_queries() -> None:
 
 
 def test_invoke_runner_passes_the_exact_command() -> None:
-    """Through invoke: a shell-quoted string, echoed, never a pty when not interactive."""
-    c = MockContext(run={"docker compose up 'a b'": InvokeResult("done\n")})
-    result = InvokeRunner(c).run(["docker", "compose", "up", "a b"], env={"K": "v"})
+    """Through invoke: a shell-quoted string with its env spelled out, echoed, no pty."""
+    c = MockContext(run={"K='v w' docker compose up 'a b'": InvokeResult("done\n")})
+    result = InvokeRunner(c).run(["docker", "compose", "up", "a b"], env={"K": "v w"})
     assert result == Result(("docker", "compose", "up", "a b"), 0, "done\n", "")
     cast("Mock", c.run).assert_called_once_with(
-        "docker compose up 'a b'", hide=False, echo=True, warn=True, env={"K": "v"}
+        "K='v w' docker compose up 'a b'", hide=False, echo=True, warn=True
     )
 
 

@@ -20,7 +20,7 @@ DEV = COMPOSE.format(env="dev")
 TEST = COMPOSE.format(env="test")
 LABELS = "--label org.opencontainers.image.title=demo-app --label dev.shipyard.target={t} --label org.opencontainers.image.revision=abc1234"
 BUILD = (
-    "docker build --file docker/Dockerfile --target {t} --tag demo-app:{t} --tag demo-app:{t}-abc1234 "
+    "DOCKER_BUILDKIT=1 docker build --file docker/Dockerfile --target {t} --tag demo-app:{t} --tag demo-app:{t}-abc1234 "
     + LABELS
     + " ."
 )
@@ -84,7 +84,6 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
         f"{DEV} up --detach --remove-orphans",
         f"{DEV} ps --all --format json",
     ]
-    assert kwargs(c)[1]["env"] == {"DOCKER_BUILDKIT": "1"}
     assert capsys.readouterr().out == (
         "dev stack is up: 2 containers ready\n  api        http://localhost:8000\n"
     )
