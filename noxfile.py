@@ -23,13 +23,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Run ruff, mypy, hadolint on docker/Dockerfile, and `docker compose config` per overlay."""
+    """Run ruff, mypy, hadolint, and the stack rules: compose per overlay, secrets, env files."""
     session.install("-e", ".", *DEV)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     session.run("hadolint", "docker/Dockerfile")
-    sessions.lint_compose(session)
+    sessions.lint_stack(session)
 
 
 @nox.session(name="docker-build", python=False)

@@ -34,7 +34,15 @@ CONVENTIONS: dict[str, str] = {
     "test-service": "tests",
     "results-dir": "results",
 }
-KEYS = frozenset({*CONVENTIONS, "project", "image", "ca-bundle", "targets"})
+# Lists: comma-separated in SHIPYARD_<KEY> and flags, TOML arrays in pyproject.toml.
+LIST_CONVENTIONS: dict[str, tuple[str, ...]] = {
+    "strict-envs": ("prod", "ci"),  # secrets there must not be empty, placeholders or examples
+    "committed-envs": ("ci",),  # env files committed on purpose (throwaway values)
+    "env-extra-keys": (),  # keys allowed beyond the contract in env/.env.example
+}
+KEYS = frozenset(
+    {*CONVENTIONS, *LIST_CONVENTIONS, "project", "image", "ca-bundle", "targets", "build-secrets"}
+)
 
 _STAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 _OVERLAY = re.compile(r"^docker-compose\.([a-z0-9][a-z0-9_-]*)\.ya?ml$")
@@ -72,6 +80,10 @@ class Stack:
     environments: tuple[str, ...]
     stages: tuple[str, ...]
     targets: Mapping[str, str] = field(default_factory=dict)
+    build_secrets: Mapping[str, str] = field(default_factory=dict)
+    strict_envs: tuple[str, ...] = LIST_CONVENTIONS["strict-envs"]
+    committed_envs: tuple[str, ...] = LIST_CONVENTIONS["committed-envs"]
+    env_extra_keys: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def check_env(self, env: str) -> str:
@@ -153,6 +165,39 @@ def _read_pyproject(root: Path) -> tuple[dict[str, object], str | None]:
     return tool, name if isinstance(name, str) else None
 
 
+def _table(tool: Mapping[str, object], key: str, example: str) -> dict[str, str]:
+    table = tool.get(key, {})
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"[tool.shipyard] {key} must be a table of name = value",
+            tip=f"e.g. [tool.shipyard.{key}] then {example}",
+        )
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def _list_value(
+    key: str,
+    flags: Mapping[str, str | None],
+    environ: Mapping[str, str],
+    tool: Mapping[str, object],
+    sources: dict[str, str],
+) -> tuple[str, ...]:
+    for source, text in (("flag", flags.get(key)), (env_var(key), environ.get(env_var(key)))):
+        if text is not None:
+            sources[key] = source
+            return tuple(item.strip() for item in text.split(",") if item.strip())
+    if key in tool:
+        value = tool[key]
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"[tool.shipyard] {key} must be a list", tip=f'e.g. {key} = ["prod", "ci"]'
+            )
+        sources[key] = "pyproject.toml"
+        return tuple(str(item) for item in value)
+    sources[key] = "convention"
+    return LIST_CONVENTIONS[key]
+
+
 def load_stack(
     start: Path | None = None,
     *,
@@ -215,12 +260,9 @@ def load_stack(
             f"(from {sources['timeout']})",
             tip="set e.g. timeout = 180",
         ) from None
-    targets = tool.get("targets", {})
-    if not isinstance(targets, dict):
-        raise ConfigError(
-            "[tool.shipyard] targets must be a table of environment = stage",
-            tip='e.g. [tool.shipyard.targets]\\nstaging = "production"',
-        )
+    targets = _table(tool, "targets", 'staging = "production"')
+    build_secrets = _table(tool, "build-secrets", 'uv_index_password = "UV_INDEX_PRIVATE_PASSWORD"')
+    lists = {key: _list_value(key, flags, environ, tool, sources) for key in LIST_CONVENTIONS}
     ca_bundle = values.get("ca-bundle")
     return Stack(
         root=root,
@@ -239,6 +281,10 @@ def load_stack(
         ca_bundle=Path(ca_bundle) if ca_bundle else None,
         environments=tuple(environments),
         stages=stages,
-        targets={str(k): str(v) for k, v in targets.items()},
+        targets=targets,
+        build_secrets=build_secrets,
+        strict_envs=lists["strict-envs"],
+        committed_envs=lists["committed-envs"],
+        env_extra_keys=lists["env-extra-keys"],
         sources=sources,
     )

@@ -10,7 +10,9 @@ git-ignored overrides); the later file wins, as with Compose's repeated
 from __future__ import annotations
 
 import io
-import shutil
+import os
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,14 +39,24 @@ class EnvValue:
         return f"{self.path}:{self.line}"
 
 
-def read_env_file(path: Path) -> dict[str, EnvValue]:
-    """Parse ``path``; every line that does not parse is reported with its number.
+SECRET_MARKER = "@secret"  # noqa: S105 - the marker, not a secret
 
-    A UTF-8 byte-order mark and CRLF line endings (Windows editors) are accepted;
-    ``export KEY=value`` is accepted as shells write it.
-    """
+
+@dataclass(frozen=True)
+class ParsedEnv:
+    """Everything one env file says, problems included, for reading and for env-check."""
+
+    path: Path
+    values: dict[str, EnvValue]
+    secrets: frozenset[str]  # keys under a ``# @secret`` comment
+    errors: tuple[str, ...]  # ``file:line: cannot parse '...'``
+    duplicates: tuple[tuple[str, int, int], ...]  # (key, first line, repeated line)
+    chunks: tuple[tuple[str | None, str], ...]  # (key or None, original text), to re-render
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise EnvFileError(f"env file {path} does not exist", tip="create it") from None
     except UnicodeDecodeError as exc:
@@ -52,24 +64,73 @@ def read_env_file(path: Path) -> dict[str, EnvValue]:
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start})",
             tip="save the file as UTF-8",
         ) from None
+
+
+def parse_env_file(path: Path) -> ParsedEnv:
+    """Parse ``path`` with python-dotenv's parser, keeping line numbers and markers.
+
+    A UTF-8 byte-order mark and CRLF line endings (Windows editors) are accepted;
+    ``export KEY=value`` is accepted as shells write it. A key is a secret when
+    a comment line directly above it (no blank line between) contains
+    ``@secret``.
+    """
     values: dict[str, EnvValue] = {}
     errors: list[str] = []
-    for binding in parse_stream(io.StringIO(text)):
-        # The parser counts from the blank lines it swallows before a binding.
+    duplicates: list[tuple[str, int, int]] = []
+    secrets: set[str] = set()
+    chunks: list[tuple[str | None, str]] = []
+    comments: list[str] = []
+    for binding in parse_stream(io.StringIO(_read_text(path))):
         raw = binding.original.string
-        line = binding.original.line + raw[: len(raw) - len(raw.lstrip())].count("\n")
+        lead = raw[: len(raw) - len(raw.lstrip())]
+        # The parser counts from the blank lines it swallows before a binding.
+        line = binding.original.line + lead.count("\n")
+        if "\n" in lead:
+            comments = []  # a blank line ends the comment block above a key
+        chunks.append((binding.key, raw))
         if binding.error:
-            snippet = binding.original.string.strip()[:60]
-            errors.append(f"{path}:{line}: cannot parse {snippet!r}")
-        elif binding.key is not None:
+            errors.append(f"{path}:{line}: cannot parse {raw.strip()[:60]!r}")
+        elif binding.key is None:
+            comments.append(raw.strip())
+        else:
+            if binding.key in values:
+                duplicates.append((binding.key, values[binding.key].line, line))
             values[binding.key] = EnvValue(binding.key, binding.value, path, line)
-    if errors:
+            if any(SECRET_MARKER in comment for comment in comments):
+                secrets.add(binding.key)
+            comments = []
+    return ParsedEnv(
+        path, values, frozenset(secrets), tuple(errors), tuple(duplicates), tuple(chunks)
+    )
+
+
+def read_env_file(path: Path) -> dict[str, EnvValue]:
+    """Return the values of ``path``; every line that does not parse is reported with its number."""
+    parsed = parse_env_file(path)
+    if parsed.errors:
         raise EnvFileError(
-            f"{path} has {len(errors)} line(s) that are not KEY=value",
-            details="\n".join(errors),
+            f"{path} has {len(parsed.errors)} line(s) that are not KEY=value",
+            details="\n".join(parsed.errors),
             tip="write each line as KEY=value (quote values with spaces; close every quote)",
         )
-    return values
+    return parsed.values
+
+
+def render_with_secrets(template: ParsedEnv, generate: Callable[[], str]) -> str:
+    """Return the template's text with a fresh value for every ``@secret`` key."""
+    out = []
+    for key, raw in template.chunks:
+        if key is not None and key in template.secrets:
+            lead = raw[: len(raw) - len(raw.lstrip())]
+            out.append(f"{lead}{key}={generate()}\n")
+        else:
+            out.append(raw)
+    return "".join(out)
+
+
+def new_secret() -> str:
+    """Return a strong random value that needs no quoting in env files or URLs."""
+    return secrets.token_urlsafe(24)
 
 
 def layer_files(stack: Stack, env: str) -> list[Path]:
@@ -110,8 +171,23 @@ def ensure_env_file(stack: Stack, env: str, *, dry: bool = False) -> tuple[Path,
             f"{target} does not exist, and there is no {example} to create it from",
             tip=f"create {target} with KEY=value lines for the stack's variables",
         )
-    read_env_file(example)  # a broken contract is reported before it is copied
-    if not dry:
-        shutil.copyfile(example, target)
-        target.chmod(0o600)
-    return target, f"created {target} from {example}: edit it to change local settings"
+    write_env_file(target, example, dry=dry)
+    return target, (
+        f"created {target} from {example} with fresh random secrets: edit it to change "
+        "local settings"
+    )
+
+
+def write_env_file(target: Path, template: Path, *, dry: bool = False) -> None:
+    """Write ``target`` from ``template`` with new secrets, readable by its owner only."""
+    parsed = parse_env_file(template)
+    if parsed.errors:  # a broken contract is reported before it is copied
+        read_env_file(template)
+    if dry:
+        return
+    text = render_with_secrets(parsed, new_secret)
+    # Created 0600 from the start: the secrets are never readable by others.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    target.chmod(0o600)

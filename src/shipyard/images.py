@@ -8,7 +8,7 @@ mounts it only in the steps that download, so it never lands in a layer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shipyard.compose import display_path
@@ -26,6 +26,24 @@ def image_tags(stack: Stack, target: str, sha: str | None = None) -> list[str]:
     return tags
 
 
+def secret_specs(sources: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
+    """Turn ``[tool.shipyard.build-secrets]`` into ``--secret`` values, skipping unset ones.
+
+    ``id = "VAR"`` passes the environment variable VAR (its value never appears
+    in a command line); ``id = "file:path"`` passes a file. A secret whose
+    source is not there is left out: BuildKit secret mounts are optional.
+    """
+    specs = []
+    for secret_id, source in sorted(sources.items()):
+        if source.startswith("file:"):
+            path = Path(source.removeprefix("file:"))
+            if path.is_file():
+                specs.append(f"id={secret_id},src={display_path(path)}")
+        elif environ.get(source):
+            specs.append(f"id={secret_id},env={source}")
+    return specs
+
+
 def build_command(
     engine: Engine,
     stack: Stack,
@@ -34,6 +52,7 @@ def build_command(
     sha: str | None = None,
     no_cache: bool = False,
     ca_bundle: Path | None = None,
+    secrets: Sequence[str] = (),
     cache_from: Sequence[str] = (),
 ) -> list[str]:
     """Return the build argv for ``target`` (see :meth:`Engine.build_env` for its environment)."""
@@ -46,6 +65,8 @@ def build_command(
         argv += ["--label", f"org.opencontainers.image.revision={sha}"]
     if ca_bundle is not None:
         argv += ["--secret", f"id={CA_SECRET_ID},src={display_path(ca_bundle)}"]
+    for spec in secrets:
+        argv += ["--secret", spec]
     for ref in cache_from:
         argv += ["--cache-from", ref]
     if no_cache:

@@ -8,13 +8,10 @@ failing session never ends in a traceback.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shipyard import actions, engine
-from shipyard.compose import compose_command, display_path
 from shipyard.errors import ShipyardError
 from shipyard.process import SubprocessRunner
 
@@ -63,59 +60,14 @@ def docker_test(session: nox.Session) -> None:
         raise SystemExit(status)
 
 
-def compose_problems(model: dict[str, Any], env: str) -> list[str]:
-    """Check one environment's merged Compose model against shipyard's rules.
-
-    Every long-running service has a health check, and every dependency waits
-    for a condition (healthy, or a job completed successfully), never for
-    a container that has merely started.
-    """
-    problems = []
-    services: dict[str, Any] = model.get("services", {})
-    jobs = {
-        name
-        for spec in services.values()
-        for name, dep in (spec.get("depends_on") or {}).items()
-        if dep.get("condition") == "service_completed_successfully"
-    }
-    for name, spec in sorted(services.items()):
-        check = spec.get("healthcheck") or {}
-        if name not in jobs and not spec.get("profiles") and (not check or check.get("disable")):
-            problems.append(f"{env}: service {name!r} has no health check")
-        for dep, rule in sorted((spec.get("depends_on") or {}).items()):
-            if rule.get("condition") not in {"service_healthy", "service_completed_successfully"}:
-                problems.append(
-                    f"{env}: {name!r} depends on {dep!r} without "
-                    "'condition: service_healthy' (or service_completed_successfully for a job)"
-                )
-    return problems
-
-
-def _lint_env_file(stack_env_dir: Path, env: str) -> Path:
-    for name in (f".env.{env}", f".env.{env}.example", ".env.example"):
-        if (stack_env_dir / name).is_file():
-            return stack_env_dir / name
-    return stack_env_dir / ".env.example"
-
-
 @nox_edge
-def lint_compose(session: nox.Session) -> None:
-    """Validate every overlay with ``docker compose config`` and shipyard's rules."""
+def lint_stack(session: nox.Session) -> None:
+    """Check the stack: compose per overlay, secrets in compose and Dockerfile, env files."""
     ws = _workspace()
-    problems: list[str] = []
-    for env in ws.stack.environments:
-        env_file = _lint_env_file(ws.stack.env_dir, env)
-        argv = compose_command(
-            ws.engine, ws.stack, env, "config", "--format", "json", env_files=[env_file]
-        )
-        result = ws.runner.run(argv, capture=True, query=True)
-        problems += compose_problems(json.loads(result.stdout), env)
-        session.log(
-            f"{env}: {display_path(env_file)} + {len(ws.stack.compose_files(env))} files ok"
-        )
+    problems = actions.lint_stack(ws, log=session.log)
     if problems:
         raise ShipyardError(
-            f"{len(problems)} compose problem(s)",
+            f"{len(problems)} problem(s) in the stack's files",
             details="\n".join(problems),
-            tip="add a healthcheck, and 'condition: service_healthy' to each depends_on",
+            tip="fix each line above, then run 'nox -s lint' again",
         )

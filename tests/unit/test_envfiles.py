@@ -101,10 +101,44 @@ def test_missing_dev_file_is_created_from_the_example(project: Path) -> None:
     assert target == project / "env/.env.dev"
     assert target.read_text() == (project / "env/.env.example").read_text()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert (
-        notice
-        == f"created {target} from {project / 'env/.env.example'}: edit it to change local settings"
+    assert notice == (
+        f"created {target} from {project / 'env/.env.example'} with fresh random secrets: "
+        "edit it to change local settings"
     )
+
+
+def test_secret_marker_and_generated_values(project: Path) -> None:
+    """`# @secret` right above a key marks it; a blank line breaks the marker; values are fresh."""
+    (project / "env/.env.example").write_text(
+        "# the database user\nUSER=demo\n# @secret: database password\n# (any text)\n"
+        "PASSWORD=change-me\n# @secret\n\nNOT_SECRET=x\n"
+    )
+    template = envfiles.parse_env_file(project / "env/.env.example")
+    assert template.secrets == {"PASSWORD"}
+    target, _ = envfiles.ensure_env_file(load_stack(), "dev")
+    first = envfiles.read_env_file(target)
+    assert first["USER"].value == "demo"
+    assert first["NOT_SECRET"].value == "x"
+    assert first["PASSWORD"].value != "change-me"
+    assert len(first["PASSWORD"].value or "") == 32
+    assert target.read_text().splitlines()[:4] == [
+        "# the database user",
+        "USER=demo",
+        "# @secret: database password",
+        "# (any text)",
+    ]
+    target.unlink()
+    envfiles.ensure_env_file(load_stack(), "dev")
+    assert envfiles.read_env_file(target)["PASSWORD"].value != first["PASSWORD"].value
+
+
+def test_duplicates_are_recorded(tmp_path: Path) -> None:
+    """A key set twice is kept (the last wins) and reported with both lines."""
+    path = tmp_path / ".env"
+    path.write_text("A=1\nB=2\nA=3\n")
+    parsed = envfiles.parse_env_file(path)
+    assert parsed.values["A"].value == "3"
+    assert parsed.duplicates == (("A", 1, 3),)
 
 
 def test_existing_file_is_never_overwritten(project: Path) -> None:

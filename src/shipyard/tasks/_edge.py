@@ -18,6 +18,7 @@ from shipyard.process import InvokeRunner
 P = ParamSpec("P")
 R = TypeVar("R")
 INTERRUPTED = 130
+BROKEN_PIPE = 141
 
 
 def workspace(c: Context, **flags: str | None) -> actions.Workspace:
@@ -27,6 +28,7 @@ def workspace(c: Context, **flags: str | None) -> actions.Workspace:
 
 def shipyard_task(
     help: dict[str, str] | None = None,  # noqa: A002 - invoke's own name for it
+    iterable: list[str] | None = None,
 ) -> Callable[[Callable[Concatenate[Context, P], R]], Task[Callable[..., R]]]:
     """Declare an invoke task whose ShipyardErrors end as ``ERROR``/``TIP`` and an exit status."""
 
@@ -39,10 +41,13 @@ def shipyard_task(
                 error = engine.diagnose(exc, InvokeRunner(c))
                 print(error.render(), file=sys.stderr, flush=True)
                 raise Exit(code=error.exit_code) from None
+            except BrokenPipeError:  # `inv status | head`: the reader left; nothing to say
+                sys.stderr.close()
+                raise Exit(code=BROKEN_PIPE) from None
             except KeyboardInterrupt:
                 print("ERROR: interrupted", file=sys.stderr, flush=True)
                 raise Exit(code=INTERRUPTED) from None
 
-        return Task(run, help=help or {})
+        return Task(run, help=help or {}, iterable=iterable or [])
 
     return decorate

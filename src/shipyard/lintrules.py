@@ -1,0 +1,108 @@
+"""Rules `nox -s lint` enforces on a stack's compose files, Dockerfile and env templates."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shipyard.compose import display_path
+from shipyard.envfiles import ParsedEnv
+from shipyard.explain import SECRET_NAME, references
+
+
+def compose_problems(model: dict[str, Any], env: str) -> list[str]:
+    """Check one environment's merged Compose model.
+
+    Every long-running service has a health check, and every dependency waits
+    for a condition (healthy, or a job completed successfully), never for
+    a container that has merely started.
+    """
+    problems = []
+    services: dict[str, Any] = model.get("services", {})
+    jobs = {
+        name
+        for spec in services.values()
+        for name, dep in (spec.get("depends_on") or {}).items()
+        if dep.get("condition") == "service_completed_successfully"
+    }
+    for name, spec in sorted(services.items()):
+        check = spec.get("healthcheck") or {}
+        if name not in jobs and not spec.get("profiles") and (not check or check.get("disable")):
+            problems.append(f"{env}: service {name!r} has no health check")
+        for dep, rule in sorted((spec.get("depends_on") or {}).items()):
+            if rule.get("condition") not in {"service_healthy", "service_completed_successfully"}:
+                problems.append(
+                    f"{env}: {name!r} depends on {dep!r} without "
+                    "'condition: service_healthy' (or service_completed_successfully for a job)"
+                )
+    return problems
+
+
+def _environment(spec: dict[str, Any]) -> list[tuple[str, str | None]]:
+    environment = spec.get("environment")
+    if isinstance(environment, dict):
+        return [(str(k), None if v is None else str(v)) for k, v in environment.items()]
+    if isinstance(environment, list):
+        return [
+            (p[0], p[1] if len(p) > 1 else None)
+            for p in (str(i).split("=", 1) for i in environment)
+        ]
+    return []
+
+
+def compose_secret_problems(path: Path, secrets: frozenset[str]) -> list[str]:
+    """Find secrets written into a compose file, and secret variables that may end up empty.
+
+    A secret-looking variable (by name, or a ``@secret`` key of the contract)
+    must come from ``${VAR:?message}``: a literal value is a secret in git, and
+    ``${VAR}``/``${VAR:-x}`` silently becomes empty or a default.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        return [f"{display_path(path)}: not valid YAML ({exc})"]
+    problems = []
+    where = display_path(path)
+    for service, spec in sorted((data.get("services") or {}).items()):
+        for key, value in _environment(spec or {}):
+            refs = references(value) if value else []
+            if value and not refs and (SECRET_NAME.search(key) or key in secrets):
+                problems.append(
+                    f"{where}: {service}.environment.{key} is a literal secret: "
+                    f"use ${{{key}:?set {key} in env/.env.<env>}}"
+                )
+            for name, op, _ in refs:
+                if (name in secrets or SECRET_NAME.search(name)) and op != ":?":
+                    problems.append(
+                        f"{where}: {service}.environment.{key} reads ${name} without ':?': "
+                        f"a missing value would start the stack with an empty secret"
+                    )
+    return problems
+
+
+_ARG_OR_ENV = re.compile(r"^\s*(ARG|ENV)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE | re.MULTILINE)
+
+
+def dockerfile_problems(path: Path) -> list[str]:
+    """Find build arguments or ENV that carry secrets (they land in history and config)."""
+    text = path.read_text(encoding="utf-8")
+    return [
+        f"{display_path(path)}:{text[: m.start()].count(chr(10)) + 1}: {m.group(1).upper()} "
+        f"{m.group(2)} looks like a secret: pass it with a BuildKit secret mount "
+        "(RUN --mount=type=secret) and [tool.shipyard.build-secrets]"
+        for m in _ARG_OR_ENV.finditer(text)
+        if SECRET_NAME.search(m.group(2))
+    ]
+
+
+def template_problems(contract: ParsedEnv, template: ParsedEnv) -> list[str]:
+    """Find keys that drifted between the contract and a committed template or env file."""
+    where = display_path(template.path)
+    missing = sorted(set(contract.values) - set(template.values))
+    extra = sorted(set(template.values) - set(contract.values))
+    return [f"{where}: {key} is missing (the contract has it)" for key in missing] + [
+        f"{where}:{template.values[key].line}: {key} is not in the contract" for key in extra
+    ]

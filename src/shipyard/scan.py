@@ -1,0 +1,113 @@
+"""image-scan-secrets: look for secret values in everything an image carries.
+
+Three places can leak a secret into an image: its history (a ``RUN`` line with
+a build arg's value), its config (``ENV``, labels), and the files of its
+layers. The scanner searches all three, from ``docker history --no-trunc``,
+``docker image inspect`` and the archive ``docker save`` writes, for the exact
+bytes of each secret. It reports where a value was found, never the value.
+"""
+
+from __future__ import annotations
+
+import tarfile
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from shipyard.process import Runner
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A secret (by its label, never its value) found somewhere in an image."""
+
+    image: str
+    label: str
+    where: str
+
+    def __str__(self) -> str:
+        """Return ``image: label found in where``."""
+        return f"{self.image}: {self.label} found in {self.where}"
+
+
+def _chunks(stream: IO[bytes], overlap: int) -> Iterator[bytes]:
+    """Yield the stream in chunks that overlap, so a value split across two is still seen."""
+    tail = b""
+    while block := stream.read(CHUNK):
+        yield tail + block
+        tail = (tail + block)[-overlap:] if overlap else b""
+
+
+def find_in_stream(stream: IO[bytes], needles: Mapping[str, bytes]) -> set[str]:
+    """Return the labels of the needles that occur in ``stream``."""
+    overlap = max((len(n) for n in needles.values()), default=1) - 1
+    found: set[str] = set()
+    for chunk in _chunks(stream, overlap):
+        found |= {label for label, needle in needles.items() if needle in chunk}
+    return found
+
+
+def _scan_layer(layer: IO[bytes], needles: Mapping[str, bytes]) -> list[tuple[str, str]]:
+    hits = []
+    with tarfile.open(fileobj=layer, mode="r|*") as files:
+        for member in files:
+            for label, needle in needles.items():
+                if needle in member.name.encode():
+                    hits.append((label, f"the name of {member.name}"))
+            if member.isfile():
+                content = files.extractfile(member)
+                if content is not None:
+                    hits += [(label, member.name) for label in find_in_stream(content, needles)]
+    return hits
+
+
+def scan_archive(archive: Path, needles: Mapping[str, bytes]) -> list[tuple[str, str]]:
+    """Search a ``docker save`` archive: config and manifests, and every file of every layer."""
+    hits: list[tuple[str, str]] = []
+    with tarfile.open(archive) as outer:
+        for member in outer.getmembers():
+            if not member.isfile():
+                continue
+            inner = outer.extractfile(member)
+            if inner is None:
+                continue
+            try:
+                layer_hits = _scan_layer(inner, needles)
+            except tarfile.TarError:  # not a layer: the image config, a manifest, an index
+                blob = outer.extractfile(member)
+                if blob is not None:
+                    hits += [(label, member.name) for label in find_in_stream(blob, needles)]
+                continue
+            hits += [(label, f"layer {member.name}: {path}") for label, path in layer_hits]
+    return hits
+
+
+def scan_image(runner: Runner, image: str, needles: Mapping[str, bytes]) -> list[Finding]:
+    """Search ``image``'s history, config and layers for each needle."""
+    findings: list[Finding] = []
+    history = runner.run(
+        ["docker", "history", "--no-trunc", "--format", "{{.CreatedBy}}", image],
+        capture=True,
+        query=True,
+    ).stdout.encode()
+    findings += [
+        Finding(image, label, "docker history") for label, n in needles.items() if n in history
+    ]
+    config = runner.run(
+        ["docker", "image", "inspect", image], capture=True, query=True
+    ).stdout.encode()
+    findings += [
+        Finding(image, label, "docker inspect") for label, n in needles.items() if n in config
+    ]
+    with tempfile.TemporaryDirectory(prefix="shipyard-scan-") as tmp:
+        archive = Path(tmp) / "image.tar"
+        runner.run(["docker", "save", "--output", str(archive), image], capture=True, query=True)
+        findings += [
+            Finding(image, label, f"docker save: {where}")
+            for label, where in scan_archive(archive, needles)
+        ]
+    return findings

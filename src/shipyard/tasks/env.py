@@ -1,0 +1,50 @@
+"""Tasks for env files: ``env-init``, ``env-check``, ``env-explain``."""
+
+from __future__ import annotations
+
+from invoke.context import Context
+
+from shipyard import actions, explain
+from shipyard.envcheck import EnvCheckFailed
+from shipyard.tasks._edge import shipyard_task, workspace
+
+__all__ = ["env_check", "env_explain", "env_init"]
+
+
+@shipyard_task(help={"env": "environment (default: dev)", "force": "replace an existing file"})
+def env_init(c: Context, env: str = "dev", force: bool = False) -> None:
+    """Create env/.env.<env> from its template, with fresh random values for @secret keys."""
+    ws = workspace(c)
+    target = actions.env_init(ws, env, force=force)
+    if not ws.runner.dry:
+        print(f"created {target} (mode 0600): review it, secrets are freshly generated")
+
+
+@shipyard_task(help={"env": "one environment (default: every one that has an env file)"})
+def env_check(c: Context, env: str = "") -> None:
+    """Check env files against the contract: keys, typos, placeholders, git-ignored secrets."""
+    ws = workspace(c)
+    results = actions.env_check(ws, [env] if env else actions.envs_with_files(ws.stack))
+    problems = [str(problem) for found in results.values() for problem in found]
+    for name, found in results.items():
+        if not found:
+            print(f"{name}: ok")
+    if problems:
+        raise EnvCheckFailed(
+            f"{len(problems)} problem(s) in the env files",
+            details="\n".join(problems),
+            tip="fix each line above, then run 'inv env-check' again",
+        )
+
+
+@shipyard_task(
+    help={
+        "env": "environment (default: dev)",
+        "key": "one variable, with every source",
+        "json": "print JSON for scripts",
+    }
+)
+def env_explain(c: Context, env: str = "dev", key: str = "", json: bool = False) -> None:
+    """Show each variable every service sees (secrets redacted) and which source won."""
+    rows = actions.env_explain(workspace(c), env, key or None)
+    print(explain.to_json(env, rows) if json else explain.to_text(rows, key=key or None))
