@@ -172,7 +172,8 @@ def up(
 ) -> list[Container]:
     """Build what is stale, start the stack of ``env`` and wait until it is healthy."""
     compose = compose_for(ws, env)
-    envcheck.raise_for(env, envcheck.check_environment(ws.stack, env, ignored=git_ignored(ws)))
+    if envfiles.layer_files(ws.stack, env):  # under --dry a new file is only announced
+        envcheck.raise_for(env, envcheck.check_environment(ws.stack, env, ignored=git_ignored(ws)))
     if build_images:
         build(ws, [ws.stack.target(env)], no_cache=no_cache)
     return start(ws, env, compose, timeout=timeout)
