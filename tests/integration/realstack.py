@@ -134,6 +134,15 @@ def remove_everything(name: str) -> None:
             if project.startswith(name):
                 docker(kind, "rm", item, check=False)
     images = docker("images", "--format", "{{.Repository}}:{{.Tag}}", name).stdout.split()
+    # Rebuilding a tag leaves the old image untagged; our builds label theirs.
+    images += docker(
+        "images",
+        "--quiet",
+        "--filter",
+        "dangling=true",
+        "--filter",
+        f"label=org.opencontainers.image.title={name}",
+    ).stdout.split()
     if images:
         docker("rmi", "--force", *images, check=False)
 
