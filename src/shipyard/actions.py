@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,11 +19,9 @@ from shipyard import envcheck, envfiles, explain, health, lintrules, scan
 from shipyard.compose import Container, compose_command, display_path, project_name
 from shipyard.config import Stack, load_stack
 from shipyard.engine import Engine, detect_engine
-from shipyard.errors import CommandFailed, ConfigError, StackNotReady
+from shipyard.errors import CommandFailed, CommandTimedOut, ConfigError, StackNotReady
 from shipyard.images import build_command, image_tags, secret_specs
 from shipyard.process import Runner
-
-RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
 
 
 def _stderr(message: str) -> None:
@@ -103,10 +101,20 @@ def env_files(ws: Workspace, env: str) -> list[Path]:
     return files
 
 
-def compose_for(ws: Workspace, env: str, *, project: str | None = None) -> health.Compose:
+def compose_for(
+    ws: Workspace, env: str, *, project: str | None = None, extra_files: Sequence[Path] = ()
+) -> health.Compose:
     """Return a function building compose argv for ``env`` (files, project, env files)."""
     files = env_files(ws, env)
-    return partial(compose_command, ws.engine, ws.stack, env, env_files=files, project=project)
+    return partial(
+        compose_command,
+        ws.engine,
+        ws.stack,
+        env,
+        env_files=files,
+        project=project,
+        extra_files=extra_files,
+    )
 
 
 def logs_tip(env: str, service: str = "") -> str:
@@ -128,12 +136,31 @@ def _port_taken(output: str) -> str | None:
 
 
 def start(
-    ws: Workspace, env: str, compose: health.Compose, *, timeout: float | None
+    ws: Workspace,
+    env: str,
+    compose: health.Compose,
+    *,
+    timeout: float | None,
+    services: Sequence[str] = (),
 ) -> list[Container]:
-    """``up --detach`` the stack, then wait until it is ready; explain any failure."""
+    """``up --detach`` the stack, then wait until it is ready; explain any failure.
+
+    One deadline covers both: ``up`` itself waits for ``depends_on``
+    conditions, so a dependency that never turns healthy is caught there.
+    """
     runner = ws.runner
+    limit = ws.stack.timeout if timeout is None else timeout
+    deadline = time.monotonic() + limit
     try:
-        runner.run(compose("up", "--detach", "--remove-orphans"))
+        runner.run(compose("up", "--detach", "--remove-orphans", *services), timeout=limit)
+    except CommandTimedOut:
+        stuck = health.not_ready(health.list_containers(runner, compose))
+        names = ", ".join(f"{c.service} ({c.describe()})" for c in stuck) or "any container"
+        raise StackNotReady(
+            f"timed out after {limit:g}s waiting for {names}",
+            details=health.diagnose(runner, compose, stuck),
+            tip=logs_tip(env),
+        ) from None
     except CommandFailed as exc:
         if runner.dry:
             raise
@@ -146,10 +173,9 @@ def start(
                 f"{display_path(ws.stack.env_dir / f'.env.{env}')}",
             ) from None
         stuck = health.not_ready(health.list_containers(runner, compose))
-        details = health.diagnose(runner, compose, stuck)
         raise StackNotReady(
             f"the {env} stack did not start ('up' exited {exc.returncode})",
-            details=details,
+            details=health.diagnose(runner, compose, stuck),
             tip=logs_tip(env),
         ) from None
     if runner.dry:
@@ -157,7 +183,8 @@ def start(
     return health.wait_until_ready(
         runner,
         compose,
-        timeout=ws.stack.timeout if timeout is None else timeout,
+        timeout=max(deadline - time.monotonic(), 1.0),
+        reported_timeout=limit,
         logs_tip=logs_tip(env),
     )
 
@@ -272,76 +299,6 @@ def format_table(rows: Sequence[StatusRow]) -> str:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in cells
     )
-
-
-def new_run_id() -> str:
-    """Return a short random id that makes a throwaway project name unique."""
-    return uuid.uuid4().hex[:8]
-
-
-def docker_test(
-    ws: Workspace, pytest_args: Sequence[str], *, env: str | None = None, run_id: str | None = None
-) -> int:
-    """Build the test image, run the service's pytest suite inside it, tear everything down.
-
-    The stack gets a project name of its own (``<project>-<env>-<run id>``), so
-    it never touches a dev stack. JUnit XML is copied to the results folder.
-    Returns pytest's exit status.
-    """
-    stack = ws.stack
-    env = stack.check_env(env or stack.test_env)
-    build(ws, [stack.target(env)])
-    project = project_name(stack, env, run_id or new_run_id())
-    compose = compose_for(ws, env, project=project)
-    container = f"{project}-{stack.test_service}"
-    runner = ws.runner
-    try:
-        result = runner.run(
-            compose(
-                "run",
-                "--name",
-                container,
-                stack.test_service,
-                "pytest",
-                f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml",
-                *pytest_args,
-            ),
-            check=False,
-        )
-        if runner.dry:
-            return 0
-        ran = runner.run(
-            ["docker", "container", "inspect", "--format", "{{.State.ExitCode}}", container],
-            capture=True,
-            check=False,
-            query=True,
-        )
-        if not ran.ok:
-            stuck = health.not_ready(health.list_containers(runner, compose))
-            raise StackNotReady(
-                f"the tests never started: the {env} stack's dependencies did not come up",
-                details=health.diagnose(runner, compose, stuck),
-                tip="fix the service named above, then run 'nox -s docker-test' again",
-            )
-        stack.results_dir.mkdir(parents=True, exist_ok=True)
-        runner.run(
-            [
-                "docker",
-                "cp",
-                f"{container}:{RESULTS_IN_CONTAINER}/.",
-                display_path(stack.results_dir),
-            ],
-            capture=True,
-            check=False,
-        )
-        return result.returncode
-    finally:
-        runner.run(
-            compose("down", "--volumes", "--remove-orphans", "--timeout", "5"),
-            capture=True,
-            check=False,
-        )
-        runner.run(["docker", "rm", "--force", "--volumes", container], capture=True, check=False)
 
 
 def git_ignored(ws: Workspace) -> envcheck.IgnoredBy:

@@ -12,9 +12,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from shipyard.config import Stack
 from shipyard.engine import Engine
+from shipyard.errors import ConfigError
 
 
 def project_name(stack: Stack, env: str, run_id: str | None = None) -> str:
@@ -39,10 +43,11 @@ def compose_command(
     *args: str,
     env_files: Sequence[Path] = (),
     project: str | None = None,
+    extra_files: Sequence[Path] = (),
 ) -> list[str]:
     """Return ``docker compose -p ... -f base -f overlay --env-file ... <args>``."""
     argv = [*engine.compose, "--project-name", project or project_name(stack, env)]
-    for path in stack.compose_files(env):
+    for path in [*stack.compose_files(env), *extra_files]:
         argv += ["--file", display_path(path)]
     for path in env_files:
         argv += ["--env-file", display_path(path)]
@@ -126,3 +131,42 @@ def parse_ps(output: str) -> list[Container]:
         for row in rows
     ]
     return sorted(containers, key=lambda c: (c.service, c.name))
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read a compose file as YAML, before interpolation; a broken file is a ConfigError."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"{display_path(path)} is not valid YAML: {exc}".replace("\n", " "),
+            tip="fix the file; 'docker compose config' shows the same error",
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def service_dependencies(files: Sequence[Path], service: str) -> list[str]:
+    """Return every service ``service`` depends on, directly or not, across ``files``.
+
+    Read from the files themselves, so a service behind a profile (like the
+    test runner) is found too; ``depends_on`` entries of all files add up, as
+    Compose merges them.
+    """
+    depends: dict[str, set[str]] = {}
+    for path in files:
+        data = load_yaml(path)
+        for name, spec in (data.get("services") or {}).items():
+            depends.setdefault(name, set()).update((spec or {}).get("depends_on") or [])
+    if service not in depends:
+        raise ConfigError(
+            f"the stack has no service {service!r} to run the tests in",
+            tip="add it to the test overlay, or set test-service in [tool.shipyard]",
+        )
+    found: set[str] = set()
+    pending = sorted(depends[service])
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending += sorted(depends.get(name, set()))
+    return sorted(found)

@@ -41,7 +41,16 @@ LIST_CONVENTIONS: dict[str, tuple[str, ...]] = {
     "env-extra-keys": (),  # keys allowed beyond the contract in env/.env.example
 }
 KEYS = frozenset(
-    {*CONVENTIONS, *LIST_CONVENTIONS, "project", "image", "ca-bundle", "targets", "build-secrets"}
+    {
+        *CONVENTIONS,
+        *LIST_CONVENTIONS,
+        "project",
+        "image",
+        "ca-bundle",
+        "coverage",
+        "targets",
+        "build-secrets",
+    }
 )
 
 _STAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -78,6 +87,7 @@ class Stack:
     results_dir: Path
     ca_bundle: Path | None
     environments: tuple[str, ...]
+    coverage: str | None
     stages: tuple[str, ...]
     targets: Mapping[str, str] = field(default_factory=dict)
     build_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -216,7 +226,7 @@ def load_stack(
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     convention = {**CONVENTIONS, "project": project_name or root.name}
-    for key in (*CONVENTIONS, "project", "image", "ca-bundle"):
+    for key in (*CONVENTIONS, "project", "image", "ca-bundle", "coverage"):
         candidates = (
             ("flag", flags.get(key)),
             (env_var(key), environ.get(env_var(key))),
@@ -280,6 +290,7 @@ def load_stack(
         results_dir=root / values["results-dir"],
         ca_bundle=Path(ca_bundle) if ca_bundle else None,
         environments=tuple(environments),
+        coverage=values.get("coverage"),
         stages=stages,
         targets=targets,
         build_secrets=build_secrets,

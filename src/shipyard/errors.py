@@ -93,7 +93,28 @@ class StackNotReady(ShipyardError):
     """A service never became healthy, or a one-shot job did not exit 0."""
 
 
+class CommandTimedOut(ShipyardError):
+    """A command ran longer than it was allowed to and was stopped."""
+
+    def __init__(self, argv: Sequence[str], timeout: float) -> None:
+        """Record the command and its limit."""
+        self.argv = list(argv)
+        self.timeout = timeout
+        super().__init__(f"timed out after {timeout:g}s: {shlex.join(self.argv)}")
+
+
 class Interrupted(ShipyardError):
     """The run was interrupted (Ctrl-C); everything it started was removed."""
 
     exit_code = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (teardown) runs."""
+
+    exit_code = 143
+
+
+def interrupt_exit_code(interrupt: KeyboardInterrupt) -> int:
+    """Return the conventional exit status: 143 after SIGTERM, 130 after Ctrl-C."""
+    return Terminated.exit_code if isinstance(interrupt, Terminated) else Interrupted.exit_code

@@ -23,11 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from shipyard.compose import display_path
+from shipyard.compose import display_path, load_yaml
 from shipyard.envfiles import EXAMPLE, EnvValue, layered, parse_env_file
-from shipyard.errors import ConfigError
 
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE
@@ -74,16 +71,6 @@ def redact(value: str) -> str:
     return f"<redacted, {len(value)} chars>" if value else "<empty>"
 
 
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            f"{display_path(path)} is not valid YAML: {exc}", tip="fix the file"
-        ) from None
-    return data if isinstance(data, dict) else {}
-
-
 def _as_mapping(environment: object) -> dict[str, str | None]:
     if isinstance(environment, dict):
         return {str(k): None if v is None else str(v) for k, v in environment.items()}
@@ -97,7 +84,7 @@ def raw_environment(files: list[Path], service: str) -> dict[str, tuple[str | No
     """Return each ``environment:`` entry of ``service`` with the file that set it last."""
     entries: dict[str, tuple[str | None, Path]] = {}
     for path in files:
-        spec = (_load(path).get("services") or {}).get(service) or {}
+        spec = (load_yaml(path).get("services") or {}).get(service) or {}
         for key, template in _as_mapping(spec.get("environment")).items():
             entries[key] = (template, path)
     return entries

@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from shipyard.compose import display_path
+from shipyard.compose import display_path, load_yaml
 from shipyard.envfiles import ParsedEnv
+from shipyard.errors import ConfigError
 from shipyard.explain import SECRET_NAME, references
 
 
@@ -61,9 +60,9 @@ def compose_secret_problems(path: Path, secrets: frozenset[str]) -> list[str]:
     ``${VAR}``/``${VAR:-x}`` silently becomes empty or a default.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        return [f"{display_path(path)}: not valid YAML ({exc})"]
+        data = load_yaml(path)
+    except ConfigError as exc:
+        return [exc.message]
     problems = []
     where = display_path(path)
     for service, spec in sorted((data.get("services") or {}).items()):

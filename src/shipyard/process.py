@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
-from shipyard.errors import CommandFailed, EngineError
+from invoke.exceptions import CommandTimedOut as InvokeTimedOut
+
+from shipyard.errors import CommandFailed, CommandTimedOut, EngineError, Terminated
 
 if TYPE_CHECKING:
     from invoke.context import Context
@@ -63,13 +68,14 @@ class Runner(Protocol):
         env: Mapping[str, str] | None = None,
         interactive: bool = False,
         query: bool = False,
+        timeout: float | None = None,
     ) -> Result:
         """Run ``argv``; raise CommandFailed on a non-zero exit when ``check``.
 
         ``capture`` returns the output instead of streaming it. ``query`` marks
         a read-only command (``ps``, ``inspect``, ``git rev-parse``): it runs
         even when ``dry``, so a dry run prints exactly the commands a real run
-        would.
+        would. ``timeout`` stops the command and raises CommandTimedOut.
         """
         ...
 
@@ -112,6 +118,7 @@ class SubprocessRunner:
         env: Mapping[str, str] | None = None,
         interactive: bool = False,  # noqa: ARG002 - inherited stdio is already interactive
         query: bool = False,
+        timeout: float | None = None,
     ) -> Result:
         """Run ``argv`` with the given extra environment."""
         command = tuple(argv)
@@ -131,9 +138,12 @@ class SubprocessRunner:
                 encoding="utf-8",
                 errors="replace",
                 check=False,
+                timeout=timeout,
             )
         except FileNotFoundError:
             return _checked(Result(command, NOT_FOUND), check=check)
+        except subprocess.TimeoutExpired:
+            raise CommandTimedOut(command, timeout or 0) from None
         return _checked(
             Result(command, done.returncode, done.stdout or "", done.stderr or ""), check=check
         )
@@ -164,6 +174,7 @@ class InvokeRunner:
         env: Mapping[str, str] | None = None,
         interactive: bool = False,
         query: bool = False,
+        timeout: float | None = None,
     ) -> Result:
         """Run ``argv`` via ``context.run`` with an exactly quoted command string."""
         command = tuple(argv)
@@ -180,9 +191,39 @@ class InvokeRunner:
             options["env"] = dict(env)
         if query:
             options["dry"] = False
-        done = self.context.run(line, **options)
+        if timeout is not None:
+            options["timeout"] = timeout
+        try:
+            done = self.context.run(line, **options)
+        except InvokeTimedOut:
+            raise CommandTimedOut(command, timeout or 0) from None
         if done is None:  # invoke returns None only when disowned; never here
             return Result(command, 0)
         return _checked(
             Result(command, done.exited, done.stdout or "", done.stderr or ""), check=check
         )
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` so a run's teardown still happens."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Ignore Ctrl-C and SIGTERM while cleaning up, so a second one cannot leave leftovers."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -11,8 +11,8 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shipyard import actions, engine
-from shipyard.errors import ShipyardError
+from shipyard import actions, engine, testrun
+from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import SubprocessRunner
 
 if TYPE_CHECKING:
@@ -26,7 +26,10 @@ def _workspace() -> actions.Workspace:
 
 
 def nox_edge(body: SessionBody) -> SessionBody:
-    """Run ``body``; a ShipyardError fails the session with its rendered message."""
+    """Run ``body``; a ShipyardError fails the session with its rendered message.
+
+    An interrupt ends nox with 130 (Ctrl-C) or 143 (SIGTERM), as a shell would.
+    """
 
     @functools.wraps(body)
     def run(session: nox.Session) -> None:
@@ -34,6 +37,10 @@ def nox_edge(body: SessionBody) -> SessionBody:
             body(session)
         except ShipyardError as exc:
             session.error("\n" + engine.diagnose(exc, SubprocessRunner(echo=False)).render())
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, after the teardown ran
+            code = interrupt_exit_code(exc)
+            session.log(f"interrupted: everything the run started was removed (exit {code})")
+            raise SystemExit(code) from None
 
     return run
 
@@ -54,7 +61,7 @@ def docker_test(session: nox.Session) -> None:
     posargs go to pytest (``nox -s docker-test -- -k name -x``). A failing
     pytest ends the whole nox run with pytest's own exit status, as CI expects.
     """
-    status = actions.docker_test(_workspace(), session.posargs)
+    status = testrun.docker_test(_workspace(), session.posargs)
     if status:
         session.log(f"pytest exited {status} inside the test image")
         raise SystemExit(status)

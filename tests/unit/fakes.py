@@ -37,6 +37,7 @@ class FakeRunner:
         env: Mapping[str, str] | None = None,
         interactive: bool = False,
         query: bool = False,
+        timeout: float | None = None,
     ) -> Result:
         command = list(argv)
         self.calls.append(
@@ -48,6 +49,7 @@ class FakeRunner:
                     "env": dict(env or {}),
                     "interactive": interactive,
                     "query": query,
+                    "timeout": timeout,
                 },
             )
         )

@@ -12,12 +12,11 @@ from invoke.exceptions import Exit
 from invoke.tasks import Task
 
 from shipyard import actions, engine
-from shipyard.errors import ShipyardError
+from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import InvokeRunner
 
 P = ParamSpec("P")
 R = TypeVar("R")
-INTERRUPTED = 130
 BROKEN_PIPE = 141
 
 
@@ -44,9 +43,9 @@ def shipyard_task(
             except BrokenPipeError:  # `inv status | head`: the reader left; nothing to say
                 sys.stderr.close()
                 raise Exit(code=BROKEN_PIPE) from None
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 print("ERROR: interrupted", file=sys.stderr, flush=True)
-                raise Exit(code=INTERRUPTED) from None
+                raise Exit(code=interrupt_exit_code(exc)) from None
 
         return Task(run, help=help or {}, iterable=iterable or [])
 

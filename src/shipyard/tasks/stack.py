@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from shipyard import actions
+from shipyard import actions, testrun
 from shipyard.tasks._edge import shipyard_task, workspace
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "dev_status",
     "dev_up",
     "down",
+    "gc",
     "logs",
     "rebuild",
     "status",
@@ -148,3 +149,18 @@ def status(c: Context) -> None:
         print(f"no containers of {ws.stack.project} (environments: {envs})")
         return
     print(actions.format_table(rows))
+
+
+@shipyard_task(help={"dry": "only list what would be removed"})
+def gc(c: Context, dry: bool = False) -> None:
+    """Remove what dead test runs left (found by label) and this project's untagged images."""
+    ws = workspace(c)
+    dry = dry or ws.runner.dry
+    found = testrun.gc(ws, dry=dry)
+    images = testrun.dangling_images(ws)
+    if not dry:
+        testrun.remove_images(ws, images)
+    lines = [line for item in found for line in item.describe()]
+    lines += [f"image {image} (untagged, left by a rebuild)" for image in images]
+    verb = "would remove" if dry else "removed"
+    print("\n".join(f"{verb} {line}" for line in lines) or "nothing to remove")

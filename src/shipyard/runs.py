@@ -1,0 +1,208 @@
+"""Throwaway runs: a project name and labels of their own, proof of life, and the reaper.
+
+Every ``docker-test`` run gets the compose project ``<project>-<env>-<run id>``
+and labels on its containers, networks and volumes naming shipyard, the
+project, the environment, the run and the host. While it runs, its process
+holds an exclusive lock on a file named after the run; the kernel drops the
+lock when the process dies, even by ``kill -9``. The reaper (``inv gc``, and
+the start of every run) removes what carries this project's run labels and
+whose lock nobody holds: never a dev stack (no run label), never another
+project, never a run that is still alive, never another host's run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import yaml
+
+from shipyard.compose import load_yaml
+from shipyard.process import Runner
+
+MANAGED = "dev.shipyard.managed"
+PROJECT = "dev.shipyard.project"
+ENV = "dev.shipyard.env"
+RUN = "dev.shipyard.run"
+HOST = "dev.shipyard.host"
+
+
+def runs_dir() -> Path:
+    """Return the folder holding the lock files of live runs (per machine)."""
+    return Path(tempfile.gettempdir()) / "shipyard-runs"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One throwaway run of a stack."""
+
+    project: str
+    env: str
+    run_id: str
+    host: str = field(default_factory=socket.gethostname)
+
+    @property
+    def compose_project(self) -> str:
+        """Return the compose project name of the run."""
+        return f"{self.project}-{self.env}-{self.run_id}"
+
+    @property
+    def lock_file(self) -> Path:
+        """Return the file whose lock proves the run's process is alive."""
+        return runs_dir() / f"{self.compose_project}.lock"
+
+    def labels(self) -> dict[str, str]:
+        """Return the labels put on everything the run creates."""
+        return {
+            MANAGED: "true",
+            PROJECT: self.project,
+            ENV: self.env,
+            RUN: self.run_id,
+            HOST: self.host,
+        }
+
+
+def labels_overlay(run: Run, compose_files: Sequence[Path]) -> str:
+    """Return a compose overlay adding the run's labels to every service, network and volume."""
+    services: set[str] = set()
+    networks: set[str] = {"default"}
+    volumes: set[str] = set()
+    for path in compose_files:
+        data = load_yaml(path)
+        services |= set(data.get("services") or {})
+        networks |= set(data.get("networks") or {})
+        volumes |= set(data.get("volumes") or {})
+    labels = run.labels()
+    overlay = {
+        "services": {name: {"labels": labels} for name in sorted(services)},
+        "networks": {name: {"labels": labels} for name in sorted(networks)},
+    }
+    if volumes:
+        overlay["volumes"] = {name: {"labels": labels} for name in sorted(volumes)}
+    return "# Written by shipyard for one run; removed when the run ends.\n" + yaml.safe_dump(
+        overlay
+    )
+
+
+def _try_lock(handle: IO[str]) -> bool:
+    """Take an exclusive lock on ``handle`` without waiting; True when it was free."""
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+            import msvcrt  # noqa: PLC0415
+
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl  # noqa: PLC0415
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def holding(run: Run, overlay: str) -> Iterator[Path]:
+    """Hold the run's lock and its labels overlay file for the length of the run."""
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    overlay_file = run.lock_file.with_suffix(".labels.yml")
+    with run.lock_file.open("w", encoding="utf-8") as handle:
+        if not _try_lock(handle):  # pragma: no cover - run ids are random
+            msg = f"run {run.compose_project} is already locked"
+            raise RuntimeError(msg)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        overlay_file.write_text(overlay, encoding="utf-8")
+        try:
+            yield overlay_file
+        finally:
+            overlay_file.unlink(missing_ok=True)
+            run.lock_file.unlink(missing_ok=True)
+
+
+def is_alive(run: Run) -> bool:
+    """Tell whether the process of ``run`` (on this host) still holds its lock."""
+    if not run.lock_file.exists():
+        return False
+    with run.lock_file.open("a", encoding="utf-8") as handle:
+        return not _try_lock(handle)
+
+
+@dataclass
+class Leftovers:
+    """What one run left on the engine."""
+
+    run: Run
+    containers: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+
+    def describe(self) -> list[str]:
+        """Return one line per resource."""
+        return [
+            f"{kind[:-1]} {name} (run {self.run.compose_project})"
+            for kind, names in (
+                ("containers", self.containers),
+                ("networks", self.networks),
+                ("volumes", self.volumes),
+            )
+            for name in names
+        ]
+
+
+_LISTINGS = {
+    "containers": ["docker", "ps", "--all", "--format"],
+    "networks": ["docker", "network", "ls", "--format"],
+    "volumes": ["docker", "volume", "ls", "--format"],
+}
+_NAME = {"containers": "{{.Names}}", "networks": "{{.Name}}", "volumes": "{{.Name}}"}
+
+
+def find_leftovers(runner: Runner, project: str, run_id: str | None = None) -> list[Leftovers]:
+    """Return everything labelled as a run of ``project`` (or only ``run_id``), grouped by run."""
+    found: dict[tuple[str, str, str], Leftovers] = {}
+    fields = "\t".join(f'{{{{.Label "{label}"}}}}' for label in (ENV, RUN, HOST))
+    for kind, listing in _LISTINGS.items():
+        argv = [
+            *listing,
+            f"{_NAME[kind]}\t{fields}",
+            "--filter",
+            f"label={PROJECT}={project}",
+            "--filter",
+            f"label={RUN}={run_id}" if run_id else f"label={RUN}",
+        ]
+        for line in runner.run(argv, capture=True, query=True).stdout.splitlines():
+            name, env, run_id, host = [*line.split("\t"), "", "", ""][:4]
+            key = (env, run_id, host)
+            found.setdefault(key, Leftovers(Run(project, env, run_id, host)))
+            getattr(found[key], kind).append(name)
+    return [found[key] for key in sorted(found)]
+
+
+def stale(leftovers: list[Leftovers], *, host: str | None = None) -> list[Leftovers]:
+    """Keep the runs of this host whose process is gone."""
+    here = host or socket.gethostname()
+    return [item for item in leftovers if item.run.host == here and not is_alive(item.run)]
+
+
+def remove(runner: Runner, leftovers: Leftovers) -> None:
+    """Remove a dead run's containers, then networks, then volumes."""
+    if leftovers.containers:
+        runner.run(
+            ["docker", "rm", "--force", "--volumes", *leftovers.containers],
+            capture=True,
+            check=False,
+        )
+    if leftovers.networks:
+        runner.run(["docker", "network", "rm", *leftovers.networks], capture=True, check=False)
+    if leftovers.volumes:
+        runner.run(
+            ["docker", "volume", "rm", "--force", *leftovers.volumes], capture=True, check=False
+        )
+    leftovers.run.lock_file.unlink(missing_ok=True)

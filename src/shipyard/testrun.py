@@ -1,0 +1,164 @@
+"""``docker-test`` and ``gc``: throwaway test runs that always clean up after themselves.
+
+A run builds the test image, brings its stack up under a project name and
+labels of its own, waits until services are healthy and jobs have exited 0,
+runs pytest inside the image, copies the results out and removes everything,
+whether pytest passed, failed, the stack never came up, or the run was
+interrupted (Ctrl-C or SIGTERM). A run killed outright (``kill -9``) leaves
+its resources behind; the next run, or ``inv gc``, reaps them by label.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from shipyard import health, runs
+from shipyard.actions import Workspace, build, compose_for, start
+from shipyard.compose import display_path, service_dependencies
+from shipyard.process import shielded, sigterm_as_interrupt
+
+RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
+
+
+def new_run_id() -> str:
+    """Return a short random id that makes a run's project name unique."""
+    return uuid.uuid4().hex[:8]
+
+
+def _pytest_argv(ws: Workspace, pytest_args: Sequence[str]) -> list[str]:
+    argv = ["pytest", f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml"]
+    if ws.stack.coverage:
+        argv += [
+            f"--cov={ws.stack.coverage}",
+            f"--cov-report=xml:{RESULTS_IN_CONTAINER}/coverage.xml",
+            "--cov-report=term",
+        ]
+    return [*argv, *pytest_args]
+
+
+def save_logs(ws: Workspace, compose: health.Compose, results: Path) -> list[Path]:
+    """Write the log of every service of the stack to ``results/logs/<service>.log``."""
+    folder = results / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for service in sorted({c.service for c in health.list_containers(ws.runner, compose)}):
+        logs = ws.runner.run(
+            compose("logs", "--no-color", "--timestamps", service),
+            capture=True,
+            check=False,
+            query=True,
+        )
+        path = folder / f"{service}.log"
+        path.write_text(logs.stdout + logs.stderr, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def docker_test(
+    ws: Workspace,
+    pytest_args: Sequence[str],
+    *,
+    env: str | None = None,
+    run_id: str | None = None,
+) -> int:
+    """Run the service's test suite inside the test image; return pytest's exit status.
+
+    Raises StackNotReady when the stack never came up (a job failed, a health
+    check timed out), and KeyboardInterrupt/Terminated when interrupted; in
+    every case the run's containers, networks and volumes are gone afterwards.
+    """
+    stack = ws.stack
+    env = stack.check_env(env or stack.test_env)
+    for item in gc(ws):
+        ws.say(f"removed leftovers of a dead run: {', '.join(item.describe())}")
+    build(ws, [stack.target(env)])
+    run = runs.Run(stack.project, env, run_id or new_run_id())
+    files = [*stack.compose_files(env)]
+    with sigterm_as_interrupt(), runs.holding(run, runs.labels_overlay(run, files)) as overlay:
+        compose = compose_for(ws, env, project=run.compose_project, extra_files=[overlay])
+        container = f"{run.compose_project}-{stack.test_service}"
+        results = stack.results_dir
+        failed = True
+        try:
+            # Only what the tests depend on: a running worker would race them for jobs.
+            needed = service_dependencies(files, stack.test_service)
+            start(ws, env, compose, timeout=None, services=needed)
+            result = ws.runner.run(
+                compose(
+                    "run",
+                    "--no-deps",
+                    "--name",
+                    container,
+                    stack.test_service,
+                    *_pytest_argv(ws, pytest_args),
+                ),
+                check=False,
+            )
+            if not ws.runner.dry:
+                results.mkdir(parents=True, exist_ok=True)
+                ws.runner.run(
+                    [
+                        "docker",
+                        "cp",
+                        f"{container}:{RESULTS_IN_CONTAINER}/.",
+                        display_path(results),
+                    ],
+                    capture=True,
+                    check=False,
+                )
+            failed = result.returncode != 0
+            return result.returncode
+        finally:
+            with shielded():
+                if failed and not ws.runner.dry:
+                    saved = save_logs(ws, compose, results)
+                    where = display_path(results / "logs")
+                    ws.say(f"saved the logs of {len(saved)} services to {where}")
+                # The one-off test container first: while it runs (an interrupted
+                # `compose run`), `down` leaves it, and with it the network.
+                ws.runner.run(
+                    ["docker", "rm", "--force", "--volumes", container], capture=True, check=False
+                )
+                ws.runner.run(
+                    compose("down", "--volumes", "--remove-orphans", "--timeout", "5"),
+                    capture=True,
+                    check=False,
+                )
+                if not ws.runner.dry:  # whatever `down` missed still carries the run's labels
+                    for item in runs.find_leftovers(ws.runner, stack.project, run.run_id):
+                        runs.remove(ws.runner, item)
+
+
+def gc(ws: Workspace, *, dry: bool = False) -> list[runs.Leftovers]:
+    """Remove what dead runs of this project left behind; return what was (or would be) removed."""
+    found = runs.stale(runs.find_leftovers(ws.runner, ws.stack.project))
+    if not (dry or ws.runner.dry):
+        for item in found:
+            runs.remove(ws.runner, item)
+    return found
+
+
+def dangling_images(ws: Workspace) -> list[str]:
+    """Return this project's untagged images (left by rebuilding a tag)."""
+    result = ws.runner.run(
+        [
+            "docker",
+            "images",
+            "--quiet",
+            "--filter",
+            "dangling=true",
+            "--filter",
+            f"label=org.opencontainers.image.title={ws.stack.project}",
+        ],
+        capture=True,
+        query=True,
+    )
+    return sorted(set(result.stdout.split()))
+
+
+def remove_images(ws: Workspace, images: Sequence[str]) -> None:
+    """Remove images by id (nothing when dry)."""
+    if images:
+        ws.runner.run(["docker", "rmi", *images], capture=True, check=False)
