@@ -58,6 +58,11 @@ class Run:
         """Return the file whose lock proves the run's process is alive."""
         return runs_dir() / f"{self.compose_project}.lock"
 
+    @property
+    def overlay_file(self) -> Path:
+        """Return the compose overlay that labels the run's resources."""
+        return self.lock_file.with_suffix(".labels.yml")
+
     def labels(self) -> dict[str, str]:
         """Return the labels put on everything the run creates."""
         return {
@@ -111,7 +116,7 @@ def _try_lock(handle: IO[str]) -> bool:
 def holding(run: Run, overlay: str) -> Iterator[Path]:
     """Hold the run's lock and its labels overlay file for the length of the run."""
     runs_dir().mkdir(parents=True, exist_ok=True)
-    overlay_file = run.lock_file.with_suffix(".labels.yml")
+    overlay_file = run.overlay_file
     with run.lock_file.open("w", encoding="utf-8") as handle:
         if not _try_lock(handle):  # pragma: no cover - run ids are random
             msg = f"run {run.compose_project} is already locked"
@@ -206,3 +211,4 @@ def remove(runner: Runner, leftovers: Leftovers) -> None:
             ["docker", "volume", "rm", "--force", *leftovers.volumes], capture=True, check=False
         )
     leftovers.run.lock_file.unlink(missing_ok=True)
+    leftovers.run.overlay_file.unlink(missing_ok=True)

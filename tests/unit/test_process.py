@@ -1,15 +1,32 @@
 from __future__ import annotations
 
+import os
+import signal
 import sys
+import time
 from typing import cast
 from unittest.mock import Mock
 
 import pytest
 from invoke.context import MockContext
+from invoke.exceptions import CommandTimedOut as InvokeTimedOut
 from invoke.runners import Result as InvokeResult
 
-from shipyard.errors import CommandFailed, EngineError
-from shipyard.process import InvokeRunner, Result, SubprocessRunner, join
+from shipyard.errors import (
+    CommandFailed,
+    CommandTimedOut,
+    EngineError,
+    Terminated,
+    interrupt_exit_code,
+)
+from shipyard.process import (
+    InvokeRunner,
+    Result,
+    SubprocessRunner,
+    join,
+    shielded,
+    sigterm_as_interrupt,
+)
 
 
 @pytest.mark.usefixtures("real_processes")
@@ -104,3 +121,45 @@ def test_invoke_runner_reports_dry() -> None:
 def test_join_quotes_for_posix_shells() -> None:
     """Arguments with spaces or quotes survive the shell."""
     assert join(["echo", "a b", "it's"]) == "echo 'a b' 'it'\"'\"'s'"
+
+
+@pytest.mark.usefixtures("real_processes")
+def test_timeout_stops_the_command() -> None:
+    """A command past its limit is stopped and reported as timed out."""
+    with pytest.raises(CommandTimedOut) as caught:
+        SubprocessRunner().run(
+            [sys.executable, "-c", "import time; time.sleep(30)"], capture=True, timeout=0.5
+        )
+    assert caught.value.message.startswith("timed out after 0.5s: ")
+
+
+def test_invoke_timeout_becomes_ours() -> None:
+    """Invoke's CommandTimedOut is turned into shipyard's, with the argv."""
+    c = MockContext(run=InvokeResult())
+    cast("Mock", c.run).side_effect = InvokeTimedOut(InvokeResult(command="sleep 9"), timeout=2)
+    with pytest.raises(CommandTimedOut) as caught:
+        InvokeRunner(c).run(["sleep", "9"], timeout=2)
+    assert caught.value.argv == ["sleep", "9"]
+    assert cast("Mock", c.run).call_args.kwargs["timeout"] == 2
+
+
+def test_sigterm_raises_terminated_inside_and_not_after() -> None:
+    """SIGTERM unwinds like Ctrl-C (so finally blocks run) only while the guard is on."""
+
+    def terminate_me() -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+
+    with sigterm_as_interrupt(), pytest.raises(Terminated):
+        terminate_me()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert interrupt_exit_code(Terminated()) == 143
+    assert interrupt_exit_code(KeyboardInterrupt()) == 130
+
+
+def test_shielded_ignores_ctrl_c_during_cleanup() -> None:
+    """A second Ctrl-C during teardown is ignored, then the handler comes back."""
+    with shielded():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

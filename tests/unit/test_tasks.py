@@ -357,6 +357,7 @@ def test_namespace_has_every_task_with_help() -> None:
             "env-check",
             "env-explain",
             "env-init",
+            "gc",
             "image-scan-secrets",
             "down",
             "logs",
@@ -369,3 +370,26 @@ def test_namespace_has_every_task_with_help() -> None:
     )
     for name in ns.task_names:
         assert ns[name].__doc__, name
+
+
+@pytest.mark.usefixtures("project")
+def test_gc_dry_lists_and_removes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    """`inv gc --dry` names what a dead run left and this project's untagged images."""
+    c = MockContext(run=Result(""), repeat=True)
+
+    def answer(command: str, **_: object) -> Result:
+        if command.startswith("docker ps --all --format") and "dev.shipyard.run" in command:
+            return Result("demo-app-test-dead-db-1\ttest\tdead\tnowhere-host\n")
+        if command.startswith("docker images --quiet --filter dangling=true"):
+            return Result("0123456789ab\n")
+        return Result("")
+
+    cast("Mock", c.run).side_effect = answer
+    stack.gc(c, dry=True)
+    out = capsys.readouterr().out
+    assert (
+        out == "would remove image 0123456789ab (untagged, left by a rebuild)\n"
+    )  # other host: kept
+    assert not any(
+        cmd.startswith(("docker rm", "docker rmi", "docker network rm")) for cmd in commands(c)
+    )

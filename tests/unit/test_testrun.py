@@ -1,0 +1,205 @@
+"""docker-test's command sequence against a scripted runner: pass, fail, broken stack, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from shipyard import testrun
+from shipyard.actions import open_workspace
+from shipyard.errors import StackNotReady
+from tests.unit.fakes import FakeRunner
+
+TEST_OVERLAY = """\
+services:
+  migrate: {depends_on: {db: {condition: service_healthy}}}
+  tests:
+    profiles: [tests]
+    depends_on: {migrate: {condition: service_completed_successfully}, redis: {condition: service_healthy}}
+"""
+READY = "\n".join(
+    json.dumps(r)
+    for r in [
+        {
+            "ID": "1",
+            "Name": "db",
+            "Service": "db",
+            "State": "running",
+            "Health": "healthy",
+            "ExitCode": 0,
+        },
+        {
+            "ID": "2",
+            "Name": "migrate",
+            "Service": "migrate",
+            "State": "exited",
+            "Health": "",
+            "ExitCode": 0,
+        },
+        {
+            "ID": "3",
+            "Name": "redis",
+            "Service": "redis",
+            "State": "running",
+            "Health": "healthy",
+            "ExitCode": 0,
+        },
+    ]
+)
+BROKEN = READY.replace(
+    '"State": "exited", "Health": "", "ExitCode": 0',
+    '"State": "exited", "Health": "", "ExitCode": 3',
+)
+
+
+@pytest.fixture
+def stack(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (project / "compose/docker-compose.test.yml").write_text(TEST_OVERLAY)
+    (project / "env/.env.test").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\n")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    return project
+
+
+def scripted(ps: str, pytest_code: int = 0, *, interrupt: bool = False) -> FakeRunner:
+    def script(argv: list[str]) -> tuple[int, str]:
+        if "run" in argv and "--no-deps" in argv:
+            if interrupt:
+                raise KeyboardInterrupt
+            return pytest_code, ""
+        if argv[-4:] == ["ps", "--all", "--format", "json"]:
+            return 0, ps
+        return 0, ""
+
+    return FakeRunner(script)
+
+
+def compose(run_id: str, *args: str) -> list[str]:
+    overlay = str(
+        Path(tempfile.gettempdir()) / "shipyard-runs" / f"demo-app-test-{run_id}.labels.yml"
+    )
+    return [
+        "docker",
+        "compose",
+        "--project-name",
+        f"demo-app-test-{run_id}",
+        "--file",
+        "compose/docker-compose.yml",
+        "--file",
+        "compose/docker-compose.test.yml",
+        "--file",
+        overlay,
+        "--env-file",
+        "env/.env.test",
+        *args,
+    ]
+
+
+def sweep(run_id: str | None = None) -> list[list[str]]:
+    label = f"label=dev.shipyard.run={run_id}" if run_id else "label=dev.shipyard.run"
+    fields = '\t{{.Label "dev.shipyard.env"}}\t{{.Label "dev.shipyard.run"}}\t{{.Label "dev.shipyard.host"}}'
+    return [
+        [
+            *listing,
+            f"{name}{fields}",
+            "--filter",
+            "label=dev.shipyard.project=demo-app",
+            "--filter",
+            label,
+        ]
+        for listing, name in (
+            (["docker", "ps", "--all", "--format"], "{{.Names}}"),
+            (["docker", "network", "ls", "--format"], "{{.Name}}"),
+            (["docker", "volume", "ls", "--format"], "{{.Name}}"),
+        )
+    ]
+
+
+BUILD = [
+    "docker",
+    "build",
+    "--file",
+    "docker/Dockerfile",
+    "--target",
+    "test",
+    "--tag",
+    "demo-app:test",
+    "--label",
+    "org.opencontainers.image.title=demo-app",
+    "--label",
+    "dev.shipyard.target=test",
+    ".",
+]
+PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
+
+
+@pytest.mark.usefixtures("stack")
+def test_passing_run_exact_commands() -> None:
+    """Reap, build, up the dependencies only, wait, run pytest, copy results, tear down."""
+    runner = scripted(READY)
+    ws = open_workspace(runner)
+    assert testrun.docker_test(ws, ["-k", "api"], run_id="r1") == 0
+    assert runner.argvs == [
+        *sweep(),
+        ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
+        BUILD,
+        compose("r1", "up", "--detach", "--remove-orphans", "db", "migrate", "redis"),
+        compose("r1", "ps", "--all", "--format", "json"),
+        compose(
+            "r1",
+            "run",
+            "--no-deps",
+            "--name",
+            "demo-app-test-r1-tests",
+            "tests",
+            *PYTEST,
+            "-k",
+            "api",
+        ),
+        ["docker", "cp", "demo-app-test-r1-tests:/tmp/shipyard-results/.", "results"],
+        ["docker", "rm", "--force", "--volumes", "demo-app-test-r1-tests"],
+        compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "5"),
+        *sweep("r1"),
+    ]
+    assert runner.calls[5].options["timeout"] == 180.0
+    assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
+
+
+def test_failing_tests_return_pytests_status_and_save_logs(stack: Path) -> None:
+    """Pytest's status comes back; every service's log is saved; teardown still runs."""
+    runner = scripted(READY, pytest_code=1)
+    assert testrun.docker_test(open_workspace(runner), [], run_id="r2") == 1
+    assert sorted(p.name for p in (stack / "results/logs").iterdir()) == [
+        "db.log",
+        "migrate.log",
+        "redis.log",
+    ]
+    assert compose("r2", "logs", "--no-color", "--timestamps", "migrate") in runner.argvs
+    assert runner.argvs[-4:-3] == [
+        compose("r2", "down", "--volumes", "--remove-orphans", "--timeout", "5")
+    ]
+
+
+@pytest.mark.usefixtures("stack")
+def test_failed_job_raises_and_tears_down() -> None:
+    """A dependency job exiting 3 never reaches pytest, and the stack is removed."""
+    runner = scripted(BROKEN)
+    with pytest.raises(StackNotReady, match=r"migrate \(exited \(3\)\) stopped"):
+        testrun.docker_test(open_workspace(runner), [], run_id="r3")
+    assert not any("--no-deps" in argv for argv in runner.argvs)
+    assert compose("r3", "down", "--volumes", "--remove-orphans", "--timeout", "5") in runner.argvs
+
+
+@pytest.mark.usefixtures("stack")
+def test_interrupt_tears_down_then_propagates() -> None:
+    """Ctrl-C during pytest: teardown runs, then the interrupt goes on to the edge."""
+    runner = scripted(READY, interrupt=True)
+    with pytest.raises(KeyboardInterrupt):
+        testrun.docker_test(open_workspace(runner), [], run_id="r4")
+    assert runner.argvs[-5:-3] == [
+        ["docker", "rm", "--force", "--volumes", "demo-app-test-r4-tests"],
+        compose("r4", "down", "--volumes", "--remove-orphans", "--timeout", "5"),
+    ]
