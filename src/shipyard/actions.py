@@ -20,7 +20,7 @@ from shipyard.compose import Container, compose_command, display_path, project_n
 from shipyard.config import Stack, load_stack
 from shipyard.engine import Engine, detect_engine
 from shipyard.errors import CommandFailed, CommandTimedOut, ConfigError, StackNotReady
-from shipyard.images import build_command, image_tags, secret_specs
+from shipyard.images import build_command, cache_plan, image_tags, secret_specs
 from shipyard.process import Runner
 
 
@@ -76,6 +76,7 @@ def build(ws: Workspace, targets: Sequence[str], *, no_cache: bool = False) -> l
     tags: list[str] = []
     for target in targets:
         stack.check_target(target)
+        plan = cache_plan(ws.engine, stack.cache_ref, target, push=stack.cache_push)
         argv = build_command(
             ws.engine,
             stack,
@@ -84,9 +85,13 @@ def build(ws: Workspace, targets: Sequence[str], *, no_cache: bool = False) -> l
             no_cache=no_cache,
             ca_bundle=ca_bundle,
             secrets=secrets,
+            cache=plan,
         )
         ws.runner.run(argv, env=ws.engine.build_env())
         tags += image_tags(stack, target, sha)
+        if plan.push:
+            ws.runner.run(["docker", "tag", image_tags(stack, target)[0], plan.push])
+            ws.runner.run(["docker", "push", plan.push])
     return tags
 
 

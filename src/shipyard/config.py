@@ -33,6 +33,7 @@ CONVENTIONS: dict[str, str] = {
     "test-env": "test",
     "test-service": "tests",
     "results-dir": "results",
+    "cache-push": "false",  # CI sets SHIPYARD_CACHE_PUSH=1 to share its layers
 }
 # Lists: comma-separated in SHIPYARD_<KEY> and flags, TOML arrays in pyproject.toml.
 LIST_CONVENTIONS: dict[str, tuple[str, ...]] = {
@@ -48,6 +49,7 @@ KEYS = frozenset(
         "image",
         "ca-bundle",
         "coverage",
+        "cache-ref",
         "targets",
         "build-secrets",
     }
@@ -88,6 +90,8 @@ class Stack:
     ca_bundle: Path | None
     environments: tuple[str, ...]
     coverage: str | None
+    cache_ref: str | None
+    cache_push: bool
     stages: tuple[str, ...]
     targets: Mapping[str, str] = field(default_factory=dict)
     build_secrets: Mapping[str, str] = field(default_factory=dict)
@@ -226,7 +230,7 @@ def load_stack(
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     convention = {**CONVENTIONS, "project": project_name or root.name}
-    for key in (*CONVENTIONS, "project", "image", "ca-bundle", "coverage"):
+    for key in (*CONVENTIONS, "project", "image", "ca-bundle", "coverage", "cache-ref"):
         candidates = (
             ("flag", flags.get(key)),
             (env_var(key), environ.get(env_var(key))),
@@ -291,6 +295,8 @@ def load_stack(
         ca_bundle=Path(ca_bundle) if ca_bundle else None,
         environments=tuple(environments),
         coverage=values.get("coverage"),
+        cache_ref=values.get("cache-ref"),
+        cache_push=values["cache-push"].lower() in {"1", "true", "yes", "on"},
         stages=stages,
         targets=targets,
         build_secrets=build_secrets,

@@ -393,3 +393,18 @@ def test_gc_dry_lists_and_removes_nothing(capsys: pytest.CaptureFixture[str]) ->
     assert not any(
         cmd.startswith(("docker rm", "docker rmi", "docker network rm")) for cmd in commands(c)
     )
+
+
+def test_docker_build_shares_layers_through_the_registry(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With cache-ref and --push-cache, the classic builder pushes its inline cache."""
+    monkeypatch.setenv("SHIPYARD_CACHE_REF", "127.0.0.1:5000/demo-cache")
+    build = BUILD.format(t="test").replace(
+        " .", " --build-arg BUILDKIT_INLINE_CACHE=1 --cache-from 127.0.0.1:5000/demo-cache:test ."
+    )
+    tag = "docker tag demo-app:test 127.0.0.1:5000/demo-cache:test"
+    push = "docker push 127.0.0.1:5000/demo-cache:test"
+    c = context({build: Result(), tag: Result(), push: Result()})
+    images.docker_build(c, target="test", push_cache=True)
+    assert commands(c) == [GIT, build, tag, push]

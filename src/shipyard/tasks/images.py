@@ -15,11 +15,14 @@ __all__ = ["docker_build", "image_scan_secrets"]
     help={
         "target": "one Dockerfile stage (default: every stage an environment runs)",
         "no_cache": "rebuild every layer",
+        "push_cache": "share the layers through cache-ref (CI); default: only read them",
     }
 )
-def docker_build(c: Context, target: str = "", no_cache: bool = False) -> None:
+def docker_build(
+    c: Context, target: str = "", no_cache: bool = False, push_cache: bool = False
+) -> None:
     """Build Dockerfile targets, tagged <image>:<target> and <image>:<target>-<git sha>."""
-    ws = workspace(c)
+    ws = workspace(c, **{"cache-push": "true" if push_cache else None})
     targets = [target] if target else list(ws.stack.build_targets())
     for tag in actions.build(ws, targets, no_cache=no_cache):
         if not ws.runner.dry:

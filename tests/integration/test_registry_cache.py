@@ -1,0 +1,87 @@
+"""Layer reuse: a source-only change keeps the dependency layers, and a machine with an
+empty build cache gets them from a registry (inline cache, tested against registry:2).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.realstack import Stack, docker, free_port
+
+DEPS_STEP = "uv sync --frozen --no-install-project\n"  # the development stage's dependency layer
+REGISTRY_CONFIG = (
+    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
+    "http:\n  addr: 0.0.0.0:5000\n"
+)
+
+
+def step_state(build_log: str, command_tail: str, stage: str) -> str:
+    """Return 'CACHED' or 'RUN' for the build step of ``stage`` whose command ends as given."""
+    for match in re.finditer(r"^#(\d+) \[(\S+) [^\]]*\] (.*)$", build_log, re.MULTILINE):
+        number, step_stage, command = match.groups()
+        if step_stage == stage and (command + "\n").endswith(command_tail):
+            return "CACHED" if re.search(rf"^#{number} CACHED$", build_log, re.MULTILINE) else "RUN"
+    msg = f"no {stage} step ending in {command_tail!r} in the build log"
+    raise AssertionError(msg)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[str]:
+    """A real registry:2 on a free local port, without auth; removed afterwards."""
+    config = tmp_path / "registry.yml"
+    config.write_text(REGISTRY_CONFIG)
+    port = free_port()
+    cid = docker(
+        "run",
+        "--detach",
+        "--label",
+        "dev.shipyard.test=registry",
+        "--publish",
+        f"127.0.0.1:{port}:5000",
+        "--volume",
+        f"{config}:/etc/docker/registry/config.yml:ro",
+        "registry:2",
+    ).stdout.strip()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        docker("rm", "--force", "--volumes", cid, check=False)
+
+
+def test_source_only_change_reuses_the_dependency_layers(stack: Stack) -> None:
+    """After editing app code, the dependency steps are CACHED and only the source is copied again."""
+    first = stack.run("inv", "docker-build", "--target", "test")
+    assert first.returncode == 0, first.stderr[-2000:]
+    source = stack.root / "app/src/demo/__init__.py"
+    source.write_text(source.read_text() + f"\n# edited by {stack.name}\n")
+    second = stack.run("inv", "docker-build", "--target", "test")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert step_state(second.stderr, DEPS_STEP, "development") == "CACHED"
+    assert step_state(second.stderr, "COPY src ./src\n", "development") == "RUN"
+
+
+def test_empty_build_cache_reuses_layers_from_the_registry(stack: Stack, registry: str) -> None:
+    """CI pushes inline cache; a machine with no build cache at all then builds from it.
+
+    This empties the engine's build cache (`docker builder prune --all`), as a
+    fresh CI machine has none: later builds start cold.
+    """
+    ref = f"{registry}/{stack.name}-cache"
+    pushed = stack.run(
+        "inv", "docker-build", "--target", "test", "--push-cache", env={"SHIPYARD_CACHE_REF": ref}
+    )
+    assert pushed.returncode == 0, pushed.stderr[-2000:]
+    assert f"docker push {ref}:test" in pushed.stdout
+
+    docker("rmi", "--force", f"{stack.name}:test", f"{ref}:test")
+    docker("builder", "prune", "--all", "--force")
+
+    fresh = stack.run("inv", "docker-build", "--target", "test", env={"SHIPYARD_CACHE_REF": ref})
+    assert fresh.returncode == 0, fresh.stderr[-2000:]
+    assert f"importing cache manifest from {ref}:test" in fresh.stderr
+    assert step_state(fresh.stderr, DEPS_STEP, "development") == "CACHED"
+    assert step_state(fresh.stderr, "COPY tests ./tests\n", "test") == "CACHED"
