@@ -1,5 +1,6 @@
-"""Layer reuse: a source-only change keeps the dependency layers, and a machine with an
-empty build cache gets them from a registry (inline cache, tested against registry:2).
+"""Layer reuse: after a source-only change, and from a registry on an empty build cache.
+
+The registry is a real registry:2; without buildx the cache travels inline.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ def step_state(build_log: str, command_tail: str, stage: str) -> str:
         number, step_stage, command = match.groups()
         if step_stage == stage and (command + "\n").endswith(command_tail):
             return "CACHED" if re.search(rf"^#{number} CACHED$", build_log, re.MULTILINE) else "RUN"
-    msg = f"no {stage} step ending in {command_tail!r} in the build log"
+    steps = "\n".join(m.group(0) for m in re.finditer(r"^#\d+ \[.*$", build_log, re.MULTILINE))
+    msg = f"no {stage} step ending in {command_tail!r} among:\n{steps}"
     raise AssertionError(msg)
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
-    """A real registry:2 on a free local port, without auth; removed afterwards."""
+    """Run a real registry:2 on a free local port, without auth; remove it afterwards."""
     config = tmp_path / "registry.yml"
     config.write_text(REGISTRY_CONFIG)
     port = free_port()
