@@ -22,7 +22,7 @@ REGISTRY_CONFIG = (
 
 def step_state(build_log: str, command_tail: str, stage: str) -> str:
     """Return 'CACHED' or 'RUN' for the build step of ``stage`` whose command ends as given."""
-    for match in re.finditer(r"^#(\d+) \[(\S+) [^\]]*\] (.*)$", build_log, re.MULTILINE):
+    for match in re.finditer(r"^#(\d+) \[([^\]\s]+) [^\]\n]*\] (.*)$", build_log, re.MULTILINE):
         number, step_stage, command = match.groups()
         if step_stage == stage and (command + "\n").endswith(command_tail):
             return "CACHED" if re.search(rf"^#{number} CACHED$", build_log, re.MULTILINE) else "RUN"
