@@ -121,8 +121,10 @@ def docker_test(
                 ws.runner.run(
                     ["docker", "rm", "--force", "--volumes", container], capture=True, check=False
                 )
+                # No grace period: nothing of a throwaway stack is worth a clean stop,
+                # and a server that ignores SIGTERM would cost its full timeout.
                 ws.runner.run(
-                    compose("down", "--volumes", "--remove-orphans", "--timeout", "5"),
+                    compose("down", "--volumes", "--remove-orphans", "--timeout", "0"),
                     capture=True,
                     check=False,
                 )

@@ -161,7 +161,7 @@ def test_passing_run_exact_commands() -> None:
         ),
         ["docker", "cp", "demo-app-test-r1-tests:/tmp/shipyard-results/.", "results"],
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r1-tests"],
-        compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "5"),
+        compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
         *sweep("r1"),
     ]
     assert runner.calls[5].options["timeout"] == 180.0
@@ -179,7 +179,7 @@ def test_failing_tests_return_pytests_status_and_save_logs(stack: Path) -> None:
     ]
     assert compose("r2", "logs", "--no-color", "--timestamps", "migrate") in runner.argvs
     assert runner.argvs[-4:-3] == [
-        compose("r2", "down", "--volumes", "--remove-orphans", "--timeout", "5")
+        compose("r2", "down", "--volumes", "--remove-orphans", "--timeout", "0")
     ]
 
 
@@ -190,7 +190,7 @@ def test_failed_job_raises_and_tears_down() -> None:
     with pytest.raises(StackNotReady, match=r"migrate \(exited \(3\)\) stopped"):
         testrun.docker_test(open_workspace(runner), [], run_id="r3")
     assert not any("--no-deps" in argv for argv in runner.argvs)
-    assert compose("r3", "down", "--volumes", "--remove-orphans", "--timeout", "5") in runner.argvs
+    assert compose("r3", "down", "--volumes", "--remove-orphans", "--timeout", "0") in runner.argvs
 
 
 @pytest.mark.usefixtures("stack")
@@ -201,5 +201,5 @@ def test_interrupt_tears_down_then_propagates() -> None:
         testrun.docker_test(open_workspace(runner), [], run_id="r4")
     assert runner.argvs[-5:-3] == [
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r4-tests"],
-        compose("r4", "down", "--volumes", "--remove-orphans", "--timeout", "5"),
+        compose("r4", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
     ]
