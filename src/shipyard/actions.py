@@ -6,7 +6,6 @@ Workspace (runner + engine + stack) and calls one function here.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from shipyard import envcheck, envfiles, explain, health, lintrules, scan
+from shipyard import envcheck, envfiles, health
 from shipyard.compose import Container, compose_command, display_path, project_name
 from shipyard.config import Stack, load_stack
 from shipyard.engine import Engine, detect_engine
@@ -326,161 +325,3 @@ def git_ignored(ws: Workspace) -> envcheck.IgnoredBy:
         return {0: True, 1: False}.get(result.returncode)
 
     return ignored
-
-
-def env_init(ws: Workspace, env: str, *, force: bool = False) -> Path:
-    """Create ``env/.env.<env>`` from its template with fresh secrets (``force`` replaces it)."""
-    stack = ws.stack
-    stack.check_env(env)
-    target = stack.env_dir / f".env.{env}"
-    if target.exists() and not force:
-        raise ConfigError(
-            f"{display_path(target)} exists already",
-            tip=f"keep it, or run 'inv env-init {env} --force' to start over (its values are lost)",
-        )
-    own = stack.env_dir / f".env.{env}.example"
-    template = own if own.is_file() else stack.env_dir / envfiles.EXAMPLE
-    if not template.is_file():
-        raise ConfigError(
-            f"there is no {display_path(template)} to create {display_path(target)} from",
-            tip="write the contract: every KEY=value the stack reads, secrets under '# @secret'",
-        )
-    envfiles.write_env_file(target, template, dry=ws.runner.dry)
-    return target
-
-
-def env_check(ws: Workspace, envs: Sequence[str]) -> dict[str, list[envcheck.Problem]]:
-    """Check each environment's env files; return the problems of each."""
-    ignored = git_ignored(ws)
-    return {env: envcheck.check_environment(ws.stack, env, ignored=ignored) for env in envs}
-
-
-def envs_with_files(stack: Stack) -> list[str]:
-    """Return the environments that have an env file."""
-    return [env for env in stack.environments if envfiles.layer_files(stack, env)]
-
-
-def env_explain(ws: Workspace, env: str, key: str | None = None) -> list[explain.Explained]:
-    """Explain every variable each service of ``env`` sees (only ``key`` when given)."""
-    stack = ws.stack
-    files = env_files(ws, env)
-    compose = compose_for(ws, env)
-    model = json.loads(
-        ws.runner.run(compose("config", "--format", "json"), capture=True, query=True).stdout
-    )
-    services = model.get("services", {})
-    image_env: dict[str, list[str]] = {}
-    for image in sorted({str(s.get("image", "")) for s in services.values()} - {""}):
-        found = ws.runner.run(
-            ["docker", "image", "inspect", "--format", "{{json .Config.Env}}", image],
-            capture=True,
-            check=False,
-            query=True,
-        )
-        if found.ok:
-            image_env[image] = json.loads(found.stdout or "[]") or []
-    rows = explain.explain(
-        service_models=services,
-        compose_files=list(stack.compose_files(env)),
-        env_files=files,
-        contract_dir=stack.env_dir,
-        shell=os.environ,
-        image_env=image_env,
-    )
-    if key is None:
-        return rows
-    chosen = [row for row in rows if row.key == key]
-    if not chosen:
-        raise ConfigError(
-            f"no service of the {env} stack sees {key}",
-            tip=f"run 'inv env-explain {env}' to list every variable",
-        )
-    return chosen
-
-
-def secret_needles(
-    ws: Workspace, envs: Sequence[str], variables: Sequence[str]
-) -> dict[str, bytes]:
-    """Collect secret values to look for: @secret values of env files, build secrets, variables."""
-    stack = ws.stack
-    example = stack.env_dir / envfiles.EXAMPLE
-    marked = envfiles.parse_env_file(example).secrets if example.is_file() else frozenset()
-    needles: dict[str, bytes] = {}
-    for env in envs:
-        for path in envfiles.layer_files(stack, env):
-            for key, entry in envfiles.read_env_file(path).items():
-                if key in marked and entry.value and len(entry.value) >= MIN_NEEDLE:
-                    needles[f"{key} from {display_path(path)}"] = entry.value.encode()
-    for secret_id, source in stack.build_secrets.items():
-        value = os.environ.get(source, "")
-        if len(value) >= MIN_NEEDLE:
-            needles[f"build secret {secret_id} (from ${source})"] = value.encode()
-    for name in variables:
-        value = os.environ.get(name, "")
-        if len(value) < MIN_NEEDLE:
-            raise ConfigError(
-                f"${name} is unset or shorter than {MIN_NEEDLE} characters",
-                tip=f"export {name} with the secret value to look for",
-            )
-        needles[f"${name}"] = value.encode()
-    return needles
-
-
-MIN_NEEDLE = 8
-
-
-def scan_images(
-    ws: Workspace, images: Sequence[str], needles: dict[str, bytes]
-) -> list[scan.Finding]:
-    """Search each image for each needle; a missing image is an error naming it."""
-    findings: list[scan.Finding] = []
-    for image in images:
-        exists = ws.runner.run(
-            ["docker", "image", "inspect", image], capture=True, check=False, query=True
-        )
-        if not exists.ok:
-            raise ConfigError(
-                f"image {image} does not exist", tip="build it first: 'inv docker-build'"
-            )
-        findings += scan.scan_image(ws.runner, image, needles)
-    return findings
-
-
-def _lint_env_file(stack: Stack, env: str) -> Path:
-    """Return the env file `docker compose config` reads for ``env`` during lint."""
-    for name in (f".env.{env}", f".env.{env}.example", envfiles.EXAMPLE):
-        if (stack.env_dir / name).is_file():
-            return stack.env_dir / name
-    return stack.env_dir / envfiles.EXAMPLE
-
-
-def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> list[str]:
-    """Run every stack rule; return the problems (empty when the stack is clean)."""
-    stack = ws.stack
-    example = stack.env_dir / envfiles.EXAMPLE
-    contract = envfiles.parse_env_file(example) if example.is_file() else None
-    secrets = contract.secrets if contract else frozenset()
-    problems: list[str] = []
-    for env in stack.environments:
-        env_file = _lint_env_file(stack, env)
-        argv = compose_command(
-            ws.engine, stack, env, "config", "--format", "json", env_files=[env_file]
-        )
-        model = json.loads(ws.runner.run(argv, capture=True, query=True).stdout)
-        problems += lintrules.compose_problems(model, env)
-        log(f"compose config ok for {env} (with {display_path(env_file)})")
-    for path in [stack.base_compose_file, *(stack.compose_files(e)[1] for e in stack.environments)]:
-        problems += lintrules.compose_secret_problems(path, secrets)
-    if stack.dockerfile.is_file():
-        problems += lintrules.dockerfile_problems(stack.dockerfile)
-    if contract:
-        templates = sorted(stack.env_dir.glob(".env.*.example"))
-        problems += [
-            p
-            for t in templates
-            for p in lintrules.template_problems(contract, envfiles.parse_env_file(t))
-        ]
-    for env, found in env_check(ws, envs_with_files(stack)).items():
-        problems += [str(problem) for problem in found]
-        log(f"env files of {env}: {len(found)} problem(s)")
-    return problems

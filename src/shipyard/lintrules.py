@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipyard.compose import display_path, load_yaml
+from shipyard import envfiles, envops
+from shipyard.actions import Workspace
+from shipyard.compose import compose_command, display_path, load_yaml
+from shipyard.config import Stack
 from shipyard.envfiles import ParsedEnv
 from shipyard.errors import ConfigError
 from shipyard.explain import SECRET_NAME, references
@@ -105,3 +110,41 @@ def template_problems(contract: ParsedEnv, template: ParsedEnv) -> list[str]:
     return [f"{where}: {key} is missing (the contract has it)" for key in missing] + [
         f"{where}:{template.values[key].line}: {key} is not in the contract" for key in extra
     ]
+
+
+def _lint_env_file(stack: Stack, env: str) -> Path:
+    """Return the env file `docker compose config` reads for ``env`` during lint."""
+    for name in (f".env.{env}", f".env.{env}.example", envfiles.EXAMPLE):
+        if (stack.env_dir / name).is_file():
+            return stack.env_dir / name
+    return stack.env_dir / envfiles.EXAMPLE
+
+
+def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> list[str]:
+    """Run every stack rule; return the problems (empty when the stack is clean)."""
+    stack = ws.stack
+    example = stack.env_dir / envfiles.EXAMPLE
+    contract = envfiles.parse_env_file(example) if example.is_file() else None
+    secrets = contract.secrets if contract else frozenset()
+    problems: list[str] = []
+    for env in stack.environments:
+        env_file = _lint_env_file(stack, env)
+        argv = compose_command(
+            ws.engine, stack, env, "config", "--format", "json", env_files=[env_file]
+        )
+        model = json.loads(ws.runner.run(argv, capture=True, query=True).stdout)
+        problems += compose_problems(model, env)
+        log(f"compose config ok for {env} (with {display_path(env_file)})")
+    for path in [stack.base_compose_file, *(stack.compose_files(e)[1] for e in stack.environments)]:
+        problems += compose_secret_problems(path, secrets)
+    if stack.dockerfile.is_file():
+        problems += dockerfile_problems(stack.dockerfile)
+    if contract:
+        templates = sorted(stack.env_dir.glob(".env.*.example"))
+        problems += [
+            p for t in templates for p in template_problems(contract, envfiles.parse_env_file(t))
+        ]
+    for env, found in envops.env_check(ws, envops.envs_with_files(stack)).items():
+        problems += [str(problem) for problem in found]
+        log(f"env files of {env}: {len(found)} problem(s)")
+    return problems

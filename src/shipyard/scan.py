@@ -9,13 +9,18 @@ bytes of each secret. It reports where a value was found, never the value.
 
 from __future__ import annotations
 
+import os
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from shipyard import envfiles
+from shipyard.actions import Workspace
+from shipyard.compose import display_path
+from shipyard.errors import ConfigError
 from shipyard.process import Runner
 
 CHUNK = 1 << 20
@@ -110,4 +115,50 @@ def scan_image(runner: Runner, image: str, needles: Mapping[str, bytes]) -> list
             Finding(image, label, f"docker save: {where}")
             for label, where in scan_archive(archive, needles)
         ]
+    return findings
+
+
+def secret_needles(
+    ws: Workspace, envs: Sequence[str], variables: Sequence[str]
+) -> dict[str, bytes]:
+    """Collect secret values to look for: @secret values of env files, build secrets, variables."""
+    stack = ws.stack
+    example = stack.env_dir / envfiles.EXAMPLE
+    marked = envfiles.parse_env_file(example).secrets if example.is_file() else frozenset()
+    needles: dict[str, bytes] = {}
+    for env in envs:
+        for path in envfiles.layer_files(stack, env):
+            for key, entry in envfiles.read_env_file(path).items():
+                if key in marked and entry.value and len(entry.value) >= MIN_NEEDLE:
+                    needles[f"{key} from {display_path(path)}"] = entry.value.encode()
+    for secret_id, source in stack.build_secrets.items():
+        value = os.environ.get(source, "")
+        if len(value) >= MIN_NEEDLE:
+            needles[f"build secret {secret_id} (from ${source})"] = value.encode()
+    for name in variables:
+        value = os.environ.get(name, "")
+        if len(value) < MIN_NEEDLE:
+            raise ConfigError(
+                f"${name} is unset or shorter than {MIN_NEEDLE} characters",
+                tip=f"export {name} with the secret value to look for",
+            )
+        needles[f"${name}"] = value.encode()
+    return needles
+
+
+MIN_NEEDLE = 8
+
+
+def scan_images(ws: Workspace, images: Sequence[str], needles: dict[str, bytes]) -> list[Finding]:
+    """Search each image for each needle; a missing image is an error naming it."""
+    findings: list[Finding] = []
+    for image in images:
+        exists = ws.runner.run(
+            ["docker", "image", "inspect", image], capture=True, check=False, query=True
+        )
+        if not exists.ok:
+            raise ConfigError(
+                f"image {image} does not exist", tip="build it first: 'inv docker-build'"
+            )
+        findings += scan_image(ws.runner, image, needles)
     return findings

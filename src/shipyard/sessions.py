@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shipyard import actions, engine, testrun
+from shipyard import actions, engine, lintrules, testrun
 from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import SubprocessRunner
 
@@ -71,7 +71,7 @@ def docker_test(session: nox.Session) -> None:
 def lint_stack(session: nox.Session) -> None:
     """Check the stack: compose per overlay, secrets in compose and Dockerfile, env files."""
     ws = _workspace()
-    problems = actions.lint_stack(ws, log=session.log)
+    problems = lintrules.lint_stack(ws, log=session.log)
     if problems:
         raise ShipyardError(
             f"{len(problems)} problem(s) in the stack's files",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from shipyard import actions, explain
+from shipyard import envops, explain
 from shipyard.envcheck import EnvCheckFailed
 from shipyard.tasks._edge import shipyard_task, workspace
 
@@ -15,7 +15,7 @@ __all__ = ["env_check", "env_explain", "env_init"]
 def env_init(c: Context, env: str = "dev", force: bool = False) -> None:
     """Create env/.env.<env> from its template, with fresh random values for @secret keys."""
     ws = workspace(c)
-    target = actions.env_init(ws, env, force=force)
+    target = envops.env_init(ws, env, force=force)
     if not ws.runner.dry:
         print(f"created {target} (mode 0600): review it, secrets are freshly generated")
 
@@ -24,7 +24,7 @@ def env_init(c: Context, env: str = "dev", force: bool = False) -> None:
 def env_check(c: Context, env: str = "") -> None:
     """Check env files against the contract: keys, typos, placeholders, git-ignored secrets."""
     ws = workspace(c)
-    results = actions.env_check(ws, [env] if env else actions.envs_with_files(ws.stack))
+    results = envops.env_check(ws, [env] if env else envops.envs_with_files(ws.stack))
     problems = [str(problem) for found in results.values() for problem in found]
     for name, found in results.items():
         if not found:
@@ -46,5 +46,5 @@ def env_check(c: Context, env: str = "") -> None:
 )
 def env_explain(c: Context, env: str = "dev", key: str = "", json: bool = False) -> None:
     """Show each variable every service sees (secrets redacted) and which source won."""
-    rows = actions.env_explain(workspace(c), env, key or None)
+    rows = envops.env_explain(workspace(c), env, key or None)
     print(explain.to_json(env, rows) if json else explain.to_text(rows, key=key or None))

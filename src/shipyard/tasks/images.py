@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from shipyard import actions
+from shipyard import actions, envops, scan
 from shipyard.errors import ShipyardError
 from shipyard.tasks._edge import shipyard_task, workspace
 
@@ -45,10 +45,10 @@ def image_scan_secrets(
 ) -> None:
     """Search images' history, config and every layer file for secret values; exit 1 on a hit."""
     ws = workspace(c)
-    envs = env or actions.envs_with_files(ws.stack)
-    needles = actions.secret_needles(ws, envs, secret_env or [])
+    envs = env or envops.envs_with_files(ws.stack)
+    needles = scan.secret_needles(ws, envs, secret_env or [])
     images = image or [f"{ws.stack.image}:{target}" for target in ws.stack.build_targets()]
-    findings = actions.scan_images(ws, images, needles)
+    findings = scan.scan_images(ws, images, needles)
     if findings:
         raise ShipyardError(
             f"{len(findings)} secret value(s) found in images",
