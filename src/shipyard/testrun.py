@@ -164,3 +164,15 @@ def remove_images(ws: Workspace, images: Sequence[str]) -> None:
     """Remove images by id (nothing when dry)."""
     if images:
         ws.runner.run(["docker", "rmi", *images], capture=True, check=False)
+
+
+def collect_garbage(ws: Workspace, *, dry: bool = False) -> list[str]:
+    """Reap dead runs and this project's untagged images; return one line per resource."""
+    dry = dry or ws.runner.dry
+    lines = [line for item in gc(ws, dry=dry) for line in item.describe()]
+    images = dangling_images(ws)
+    if not dry:
+        remove_images(ws, images)
+    lines += [f"image {image} (untagged, left by a rebuild)" for image in images]
+    verb = "would remove" if dry else "removed"
+    return [f"{verb} {line}" for line in lines]

@@ -154,13 +154,4 @@ def status(c: Context) -> None:
 @shipyard_task(help={"dry": "only list what would be removed"})
 def gc(c: Context, dry: bool = False) -> None:
     """Remove what dead test runs left (found by label) and this project's untagged images."""
-    ws = workspace(c)
-    dry = dry or ws.runner.dry
-    found = testrun.gc(ws, dry=dry)
-    images = testrun.dangling_images(ws)
-    if not dry:
-        testrun.remove_images(ws, images)
-    lines = [line for item in found for line in item.describe()]
-    lines += [f"image {image} (untagged, left by a rebuild)" for image in images]
-    verb = "would remove" if dry else "removed"
-    print("\n".join(f"{verb} {line}" for line in lines) or "nothing to remove")
+    print("\n".join(testrun.collect_garbage(workspace(c), dry=dry)) or "nothing to remove")

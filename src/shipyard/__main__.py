@@ -1,0 +1,53 @@
+"""``python -m shipyard`` (or ``shipyard``): the CI entry points without nox or invoke.
+
+``shipyard docker-test [PYTEST ARGS...]`` exits with pytest's own status;
+``shipyard gc [--dry]`` reaps what dead test runs left. Errors end as
+``ERROR``/``TIP`` lines and an exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from shipyard import __version__, actions, engine, testrun
+from shipyard.errors import ShipyardError, interrupt_exit_code
+from shipyard.process import SubprocessRunner
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shipyard", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"shipyard {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    test = commands.add_parser("docker-test", help="run the service's tests inside the test image")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
+    gc = commands.add_parser("gc", help="remove what dead test runs left behind")
+    gc.add_argument("--dry", action="store_true", help="only list what would be removed")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    """Run one command; return the exit status."""
+    args = _parser().parse_args(argv)
+    ws = actions.open_workspace(SubprocessRunner())
+    if args.command == "docker-test":
+        return testrun.docker_test(ws, [a for a in args.pytest_args if a != "--"])
+    print("\n".join(testrun.collect_garbage(ws, dry=args.dry)) or "nothing to remove")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Turn every ShipyardError into ``ERROR``/``TIP`` and an exit status."""
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except ShipyardError as exc:
+        print(engine.diagnose(exc, SubprocessRunner(echo=False)).render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        print("ERROR: interrupted; everything the run started was removed", file=sys.stderr)
+        return interrupt_exit_code(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

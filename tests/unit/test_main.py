@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.__main__ import main
+
+
+def test_user_mistake_is_an_error_line_and_a_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Outside a project: ERROR and TIP, exit 1, no traceback."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["gc", "--dry"]) == 1
+    assert capsys.readouterr().err == (
+        f"ERROR: no compose/docker-compose.yml under {tmp_path}\n"
+        "TIP: run shipyard from the project folder, or set compose-dir in [tool.shipyard]\n"
+    )
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown command is argparse's usage error."""
+    with pytest.raises(SystemExit) as caught:
+        main(["deploy"])
+    assert caught.value.code == 2
+    assert "invalid choice: 'deploy'" in capsys.readouterr().err
