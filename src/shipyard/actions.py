@@ -58,7 +58,7 @@ def git_sha(ws: Workspace) -> str | None:
         check=False,
         query=True,
     )
-    return result.stdout.strip() or None if result.ok else None
+    return (result.stdout.strip() or None) if result.ok else None
 
 
 def build(ws: Workspace, targets: Sequence[str], *, no_cache: bool = False) -> list[str]:
@@ -146,24 +146,26 @@ def start(
     *,
     timeout: float | None,
     services: Sequence[str] = (),
+    tip: str | None = None,
 ) -> list[Container]:
     """``up --detach`` the stack, then wait until it is ready; explain any failure.
 
     One deadline covers both: ``up`` itself waits for ``depends_on``
     conditions, so a dependency that never turns healthy is caught there.
+    ``tip`` replaces the default advice (look at the stack's logs).
     """
     runner = ws.runner
+    tip = tip or logs_tip(env)
     limit = ws.stack.timeout if timeout is None else timeout
     deadline = time.monotonic() + limit
     try:
         runner.run(compose("up", "--detach", "--remove-orphans", *services), timeout=limit)
     except CommandTimedOut:
         stuck = health.not_ready(health.list_containers(runner, compose))
-        names = ", ".join(f"{c.service} ({c.describe()})" for c in stuck) or "any container"
         raise StackNotReady(
-            f"timed out after {limit:g}s waiting for {names}",
+            f"timed out after {limit:g}s waiting for {health.names(stuck)}",
             details=health.diagnose(runner, compose, stuck),
-            tip=logs_tip(env),
+            tip=tip,
         ) from None
     except CommandFailed as exc:
         if runner.dry:
@@ -180,7 +182,7 @@ def start(
         raise StackNotReady(
             f"the {env} stack did not start ('up' exited {exc.returncode})",
             details=health.diagnose(runner, compose, stuck),
-            tip=logs_tip(env),
+            tip=tip,
         ) from None
     if runner.dry:
         return []
@@ -189,7 +191,7 @@ def start(
         compose,
         timeout=max(deadline - time.monotonic(), 1.0),
         reported_timeout=limit,
-        logs_tip=logs_tip(env),
+        logs_tip=tip,
     )
 
 

@@ -70,6 +70,11 @@ def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> s
     return "\n".join(parts)
 
 
+def names(containers: list[Container]) -> str:
+    """Return ``service (state), ...`` for an error message."""
+    return ", ".join(f"{c.service} ({c.describe()})" for c in containers) or "any container"
+
+
 def not_ready(containers: list[Container]) -> list[Container]:
     """Return the containers that are neither ready nor a completed job."""
     return [c for c in containers if not (c.ready or c.completed)]
@@ -97,17 +102,15 @@ def wait_until_ready(
         containers = list_containers(runner, compose)
         failed = [c for c in containers if c.failed]
         if failed:
-            names = ", ".join(f"{c.service} ({c.describe()})" for c in failed)
             raise StackNotReady(
-                f"{names} stopped", details=diagnose(runner, compose, failed), tip=logs_tip
+                f"{names(failed)} stopped", details=diagnose(runner, compose, failed), tip=logs_tip
             )
         pending = not_ready(containers)
         if containers and not pending:
             return containers
         if clock() >= deadline:
-            names = ", ".join(f"{c.service} ({c.describe()})" for c in pending) or "any container"
             raise StackNotReady(
-                f"timed out after {reported_timeout or timeout:g}s waiting for {names}",
+                f"timed out after {reported_timeout or timeout:g}s waiting for {names(pending)}",
                 details=diagnose(runner, compose, pending),
                 tip=logs_tip,
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 from shipyard import health, runs
 from shipyard.actions import Workspace, build, compose_for, start
 from shipyard.compose import display_path, service_dependencies
+from shipyard.errors import ShipyardError
 from shipyard.process import shielded, sigterm_as_interrupt
 
 RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
@@ -36,6 +37,21 @@ def _pytest_argv(ws: Workspace, pytest_args: Sequence[str]) -> list[str]:
             "--cov-report=term",
         ]
     return [*argv, *pytest_args]
+
+
+def _ensure_ran(ws: Workspace, container: str, status: int) -> None:
+    """Raise when the test container never came to be: ``status`` is Compose's, not pytest's."""
+    ran = ws.runner.run(
+        ["docker", "container", "inspect", "--format", "{{.State.ExitCode}}", container],
+        capture=True,
+        check=False,
+        query=True,
+    )
+    if not ran.ok:
+        raise ShipyardError(
+            f"the test container {container} never started ('compose run' exited {status})",
+            tip="read Compose's message above; 'inv docker-build --target test' must succeed",
+        )
 
 
 def save_logs(ws: Workspace, compose: health.Compose, results: Path) -> list[Path]:
@@ -84,7 +100,15 @@ def docker_test(
         try:
             # Only what the tests depend on: a running worker would race them for jobs.
             needed = service_dependencies(files, stack.test_service)
-            start(ws, env, compose, timeout=None, services=needed)
+            where = display_path(results / "logs")
+            start(
+                ws,
+                env,
+                compose,
+                timeout=None,
+                services=needed,
+                tip=f"the logs of every service are in {where}/",
+            )
             result = ws.runner.run(
                 compose(
                     "run",
@@ -97,6 +121,7 @@ def docker_test(
                 check=False,
             )
             if not ws.runner.dry:
+                _ensure_ran(ws, container, result.returncode)
                 results.mkdir(parents=True, exist_ok=True)
                 ws.runner.run(
                     [

@@ -10,7 +10,7 @@ import pytest
 
 from shipyard import testrun
 from shipyard.actions import open_workspace
-from shipyard.errors import StackNotReady
+from shipyard.errors import ShipyardError, StackNotReady
 from tests.unit.fakes import FakeRunner
 
 TEST_OVERLAY = """\
@@ -159,6 +159,14 @@ def test_passing_run_exact_commands() -> None:
             "-k",
             "api",
         ),
+        [
+            "docker",
+            "container",
+            "inspect",
+            "--format",
+            "{{.State.ExitCode}}",
+            "demo-app-test-r1-tests",
+        ],
         ["docker", "cp", "demo-app-test-r1-tests:/tmp/shipyard-results/.", "results"],
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r1-tests"],
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
@@ -203,3 +211,22 @@ def test_interrupt_tears_down_then_propagates() -> None:
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r4-tests"],
         compose("r4", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
     ]
+
+
+@pytest.mark.usefixtures("stack")
+def test_a_test_container_that_never_started_is_not_a_pytest_status() -> None:
+    """When `compose run` fails before the container exists, say so instead of passing its code on."""
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        if "--no-deps" in argv:
+            return 1, ""
+        if argv[:3] == ["docker", "container", "inspect"]:
+            return 1, ""
+        if argv[-4:] == ["ps", "--all", "--format", "json"]:
+            return 0, READY
+        return 0, ""
+
+    runner = FakeRunner(script)
+    with pytest.raises(ShipyardError, match=r"never started \('compose run' exited 1\)"):
+        testrun.docker_test(open_workspace(runner), [], run_id="r5")
+    assert compose("r5", "down", "--volumes", "--remove-orphans", "--timeout", "0") in runner.argvs
