@@ -58,6 +58,21 @@ def test_dev_up_status_down_keeps_the_database(stack: Stack) -> None:
     job = http_json(f"{api}/jobs", {"payload": "keep me"})
     assert wait_for_job(f"{api}/jobs/{job['id']}")["result"] == "KEEP ME"
 
+    # Hot reload: the source is bind-mounted and uvicorn --reload picks up a new route.
+    api_source = stack.root / "app/src/demo/api.py"
+    api_source.write_text(
+        api_source.read_text() + '\n\n@app.get("/hot")\ndef hot() -> dict[str, bool]:\n'
+        '    """Added while the stack runs."""\n    return {"reloaded": True}\n'
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert http_json(f"{api}/hot") == {"reloaded": True}
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "uvicorn never reloaded the edited source"
+            time.sleep(0.5)
+
     down = stack.run("inv", "dev-down")
     assert down.returncode == 0, down.stderr
     left = stack.leftovers(f"{stack.name}-dev")

@@ -167,9 +167,9 @@ def test_compose_tasks_run_exactly_one_command(
 @pytest.mark.usefixtures("project")
 def test_dev_shell_is_interactive_without_a_pty_off_a_terminal() -> None:
     """`dev-shell` execs into the service; no pty unless stdin is a terminal (never on Windows)."""
-    c = context({f"{DEV} exec worker bash": Result()})
-    stack.dev_shell(c, service="worker", cmd="bash")
-    assert commands(c) == [f"{DEV} exec worker bash"]
+    c = context({f"{DEV} exec -T worker python -m demo.migrate": Result()})
+    stack.dev_shell(c, service="worker", cmd="python -m demo.migrate")
+    assert commands(c) == [f"{DEV} exec -T worker python -m demo.migrate"]
     assert "pty" not in kwargs(c)[0]
 
 

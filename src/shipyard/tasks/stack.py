@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+
 from invoke.context import Context
 
 from shipyard import actions, testrun
@@ -106,7 +109,10 @@ def dev_logs(c: Context, service: str = "", follow: bool = False, tail: int = 10
 @shipyard_task(help={"service": "service to enter (default: api)", "cmd": "command (default: sh)"})
 def dev_shell(c: Context, service: str = "api", cmd: str = "sh") -> None:
     """Open a shell (or run --cmd) in a running dev service."""
-    actions.compose_passthrough(workspace(c), DEV, "exec", service, cmd, interactive=True)
+    # Without a terminal (scripts, CI) Compose must not ask for a TTY: -T.
+    no_tty = [] if sys.stdin.isatty() else ["-T"]
+    argv = ["exec", *no_tty, service, *shlex.split(cmd)]
+    actions.compose_passthrough(workspace(c), DEV, *argv, interactive=True)
 
 
 @shipyard_task()
