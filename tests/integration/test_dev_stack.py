@@ -140,3 +140,29 @@ def test_port_taken_is_named_and_nothing_leaks(stack: Stack) -> None:
     assert "Traceback" not in result.stderr
     assert stack.leftovers(f"{stack.name}-dev")["containers"] == []
     docker("volume", "rm", f"{stack.name}-dev_db-data", f"{stack.name}-dev_redis-data", check=False)
+
+
+def test_env_explain_against_real_compose(stack: Stack) -> None:
+    """Compose's own resolved model: the shell beats the env file, secrets stay redacted."""
+    import json  # noqa: PLC0415
+
+    result = stack.run(
+        "inv", "env-explain", "--key", "POSTGRES_DB", "--json", env={"POSTGRES_DB": "from_shell"}
+    )
+    assert result.returncode == 0, result.stderr
+    rows = {row["service"]: row for row in json.loads(result.stdout)["variables"]}
+    assert set(rows) == {"api", "db", "migrate", "worker"}
+    assert rows["api"]["value"] == "from_shell"
+    assert (
+        rows["api"]["source"]
+        == "environment in compose/docker-compose.yml <- POSTGRES_DB from the shell"
+    )
+    secret = stack.run("inv", "env-explain", "--key", "POSTGRES_PASSWORD", "--json")
+    assert secret.returncode == 0, secret.stderr
+    password = next(
+        line.split("=", 1)[1]
+        for line in (stack.root / "env/.env.dev").read_text().splitlines()
+        if line.startswith("POSTGRES_PASSWORD=")
+    )
+    assert password not in secret.stdout
+    assert json.loads(secret.stdout)["variables"][0]["value"].startswith("<redacted, ")
