@@ -87,8 +87,8 @@ def docker_test(
     """
     stack = ws.stack
     env = stack.check_env(env or stack.test_env)
-    for item in gc(ws):
-        ws.say(f"removed leftovers of a dead run: {', '.join(item.describe())}")
+    for line in collect_garbage(ws):  # dead runs' leftovers, images earlier builds replaced
+        ws.say(line)
     build(ws, [stack.target(env)])
     run = runs.Run(stack.project, env, run_id or new_run_id())
     files = [*stack.compose_files(env)]

@@ -133,6 +133,15 @@ BUILD = [
     "dev.shipyard.target=test",
     ".",
 ]
+DANGLING = [
+    "docker",
+    "images",
+    "--quiet",
+    "--filter",
+    "dangling=true",
+    "--filter",
+    "label=org.opencontainers.image.title=demo-app",
+]
 PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
 
 
@@ -144,6 +153,7 @@ def test_passing_run_exact_commands() -> None:
     assert testrun.docker_test(ws, ["-k", "api"], run_id="r1") == 0
     assert runner.argvs == [
         *sweep(),
+        DANGLING,
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
         BUILD,
         compose("r1", "up", "--detach", "--remove-orphans", "db", "migrate", "redis"),
@@ -172,7 +182,7 @@ def test_passing_run_exact_commands() -> None:
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
         *sweep("r1"),
     ]
-    assert runner.calls[5].options["timeout"] == 180.0
+    assert runner.calls[6].options["timeout"] == 180.0
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
 
 
