@@ -161,12 +161,8 @@ def start(
     try:
         runner.run(compose("up", "--detach", "--remove-orphans", *services), timeout=limit)
     except CommandTimedOut:
-        stuck = health.not_ready(health.list_containers(runner, compose))
-        raise StackNotReady(
-            f"timed out after {limit:g}s waiting for {health.names(stuck)}",
-            details=health.diagnose(runner, compose, stuck),
-            tip=tip,
-        ) from None
+        message = f"timed out after {limit:g}s waiting for {{names}}"
+        raise health.not_ready_error(runner, compose, message, tip) from None
     except CommandFailed as exc:
         if runner.dry:
             raise
@@ -178,12 +174,8 @@ def start(
                 tip=f"stop whatever listens there, or change the port in "
                 f"{display_path(ws.stack.env_dir / f'.env.{env}')}",
             ) from None
-        stuck = health.not_ready(health.list_containers(runner, compose))
-        raise StackNotReady(
-            f"the {env} stack did not start ('up' exited {exc.returncode})",
-            details=health.diagnose(runner, compose, stuck),
-            tip=tip,
-        ) from None
+        message = f"the {env} stack did not start ('up' exited {exc.returncode})"
+        raise health.not_ready_error(runner, compose, message, tip) from None
     if runner.dry:
         return []
     return health.wait_until_ready(

@@ -80,6 +80,17 @@ def not_ready(containers: list[Container]) -> list[Container]:
     return [c for c in containers if not (c.ready or c.completed)]
 
 
+def not_ready_error(runner: Runner, compose: Compose, message: str, tip: str) -> StackNotReady:
+    """Return the error for a stack that did not come up, diagnosing what is not ready.
+
+    ``{names}`` in ``message`` becomes the services that are not ready.
+    """
+    stuck = not_ready(list_containers(runner, compose))
+    return StackNotReady(
+        message.format(names=names(stuck)), details=diagnose(runner, compose, stuck), tip=tip
+    )
+
+
 def wait_until_ready(
     runner: Runner,
     compose: Compose,
