@@ -132,7 +132,8 @@ def test_port_taken_is_named_and_nothing_leaks(stack: Stack) -> None:
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", stack.api_port))
         blocker.listen()
-        result = stack.run("inv", "dev-up", "--no-build")
+        # Builds (cached) rather than --no-build, so the test does not lean on an earlier one.
+        result = stack.run("inv", "dev-up")
     assert result.returncode == 1
     assert "ERROR: a port the dev stack publishes is already taken" in result.stderr
     assert f"127.0.0.1:{stack.api_port}" in result.stderr
