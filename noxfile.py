@@ -28,13 +28,12 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
-    session.run("hadolint", "docker/Dockerfile")
     sessions.lint_stack(session)
 
 
 @nox.session(name="docker-build", python=False)
 def docker_build(session: nox.Session) -> None:
-    """Build the image targets given as arguments, or all of them."""
+    """Build the images of the environments given as arguments, or of every environment."""
     sessions.docker_build(session)
 
 

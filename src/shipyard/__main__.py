@@ -11,9 +11,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from shipyard import __version__, actions, engine, testrun
+from shipyard import __version__, engine, testrun
+from shipyard.environment import resolve
 from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import SubprocessRunner
+from shipyard.workspace import open_workspace
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,9 +32,10 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv: Sequence[str]) -> int:
     """Run one command; return the exit status."""
     args = _parser().parse_args(argv)
-    ws = actions.open_workspace(SubprocessRunner())
+    ws = open_workspace(SubprocessRunner())
     if args.command == "docker-test":
-        return testrun.docker_test(ws, [a for a in args.pytest_args if a != "--"])
+        environment = resolve(ws, ws.stack.test_env)
+        return testrun.docker_test(ws, environment, [a for a in args.pytest_args if a != "--"])
     print("\n".join(testrun.collect_garbage(ws, dry=args.dry)) or "nothing to remove")
     return 0
 

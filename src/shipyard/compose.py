@@ -1,56 +1,43 @@
-"""Argv for ``docker compose`` and parsing of what it reports.
+"""Argv for ``docker compose``, parsing of what it reports, and raw reads of its files.
 
 Every command names its files (base + the environment's overlay), a project
 name of its own per environment (so a test stack can never touch the dev
-stack's containers or volumes) and the environment's env files.
+stack's containers or volumes) and the environment's env files. Compose
+itself merges the files (``docker compose config``); the raw reads here only
+answer "which file set this", and accept Compose's own YAML tags.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shipyard.config import Stack
 from shipyard.engine import Engine
 from shipyard.errors import ConfigError
-
-
-def project_name(stack: Stack, env: str, run_id: str | None = None) -> str:
-    """Return ``<project>-<env>``, or ``<project>-<env>-<run id>`` for a throwaway run."""
-    stack.check_env(env)
-    return f"{stack.project}-{env}" + (f"-{run_id}" if run_id else "")
-
-
-def display_path(path: Path, cwd: Path | None = None) -> str:
-    """Return ``path`` relative to ``cwd`` when it lies below it, else absolute."""
-    here = cwd or Path.cwd()
-    try:
-        return str(path.relative_to(here))
-    except ValueError:
-        return os.fspath(path)
+from shipyard.workspace import display_path
 
 
 def compose_command(
     engine: Engine,
-    stack: Stack,
-    env: str,
     *args: str,
+    project: str,
+    files: Sequence[Path],
     env_files: Sequence[Path] = (),
-    project: str | None = None,
-    extra_files: Sequence[Path] = (),
+    profiles: Sequence[str] = (),
 ) -> list[str]:
-    """Return ``docker compose -p ... -f base -f overlay --env-file ... <args>``."""
-    argv = [*engine.compose, "--project-name", project or project_name(stack, env)]
-    for path in [*stack.compose_files(env), *extra_files]:
+    """Return ``docker compose -p P -f F... --env-file E... --profile X... <args>``."""
+    argv = [*engine.compose, "--project-name", project]
+    for path in files:
         argv += ["--file", display_path(path)]
     for path in env_files:
         argv += ["--env-file", display_path(path)]
+    for profile in profiles:
+        argv += ["--profile", profile]
     return [*argv, *args]
 
 
@@ -133,10 +120,27 @@ def parse_ps(output: str) -> list[Container]:
     return sorted(containers, key=lambda c: (c.service, c.name))
 
 
+class _ComposeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that also reads Compose's ``!reset`` and ``!override`` tags."""
+
+
+def _tagged(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """Read a tagged node as its plain value: which file set a key is all we ask."""
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeLoader.add_constructor(_tag, _tagged)
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a compose file as YAML, before interpolation; a broken file is a ConfigError."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_ComposeLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         raise ConfigError(
             f"{display_path(path)} is not valid YAML: {exc}".replace("\n", " "),
@@ -145,28 +149,22 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def service_dependencies(files: Sequence[Path], service: str) -> list[str]:
-    """Return every service ``service`` depends on, directly or not, across ``files``.
+def service_dependencies(services: Mapping[str, Any], service: str) -> list[str]:
+    """Return every service ``service`` depends on, directly or not, in Compose's merged model.
 
-    Read from the files themselves, so a service behind a profile (like the
-    test runner) is found too; ``depends_on`` entries of all files add up, as
-    Compose merges them.
+    ``services`` comes from ``config --profile '*'``, so a service behind a
+    profile (like the test runner) is found too.
     """
-    depends: dict[str, set[str]] = {}
-    for path in files:
-        data = load_yaml(path)
-        for name, spec in (data.get("services") or {}).items():
-            depends.setdefault(name, set()).update((spec or {}).get("depends_on") or [])
-    if service not in depends:
+    if service not in services:
         raise ConfigError(
             f"the stack has no service {service!r} to run the tests in",
             tip="add it to the test overlay, or set test-service in [tool.shipyard]",
         )
     found: set[str] = set()
-    pending = sorted(depends[service])
+    pending = sorted((services[service] or {}).get("depends_on") or {})
     while pending:
         name = pending.pop()
         if name not in found:
             found.add(name)
-            pending += sorted(depends.get(name, set()))
+            pending += sorted((services.get(name) or {}).get("depends_on") or {})
     return sorted(found)

@@ -2,8 +2,9 @@
 
 One precedence for every setting: command-line flag > ``SHIPYARD_<KEY>``
 environment variable > ``[tool.shipyard]`` in pyproject.toml > convention.
-Environments are the overlays ``compose/docker-compose.<env>.yml``; Dockerfile
-targets are its ``FROM ... AS <stage>`` lines.
+Environments are the overlays ``compose/docker-compose.<env>.yml``. Images,
+Dockerfiles and targets are not settings: Compose owns them (each service's
+``build:`` and ``image:``), see :mod:`shipyard.environment`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,11 @@ from pathlib import Path
 
 from shipyard.errors import ConfigError
 
-# Which Dockerfile stage each conventional environment runs.
-CONVENTIONAL_TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
-DEFAULT_TARGET = "production"
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
 
 CONVENTIONS: dict[str, str] = {
     "compose-dir": "compose",
     "env-dir": "env",
-    "dockerfile": "docker/Dockerfile",
-    "context": ".",
     "builder": "auto",
     "compose": "auto",
     "timeout": "180",
@@ -46,16 +42,20 @@ KEYS = frozenset(
         *CONVENTIONS,
         *LIST_CONVENTIONS,
         "project",
-        "image",
         "ca-bundle",
         "coverage",
         "cache-ref",
-        "targets",
         "build-secrets",
     }
 )
+# Settings of the one-image model, now read from each service's `build:` in Compose.
+MOVED_TO_COMPOSE = {
+    "image": "give each built service 'image: name:tag' in compose/",
+    "dockerfile": "set 'build: {dockerfile: ...}' on the services in compose/",
+    "context": "set 'build: {context: ...}' on the services in compose/",
+    "targets": "set 'build: {target: ...}' per environment in compose/docker-compose.<env>.yml",
+}
 
-_STAGE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)", re.IGNORECASE | re.MULTILINE)
 _OVERLAY = re.compile(r"^docker-compose\.([a-z0-9][a-z0-9_-]*)\.ya?ml$")
 
 
@@ -76,11 +76,8 @@ class Stack:
 
     root: Path
     project: str
-    image: str
     compose_dir: Path
     env_dir: Path
-    dockerfile: Path
-    context: Path
     builder: str
     compose: str
     timeout: float
@@ -92,8 +89,6 @@ class Stack:
     coverage: str | None
     cache_ref: str | None
     cache_push: bool
-    stages: tuple[str, ...]
-    targets: Mapping[str, str] = field(default_factory=dict)
     build_secrets: Mapping[str, str] = field(default_factory=dict)
     strict_envs: tuple[str, ...] = LIST_CONVENTIONS["strict-envs"]
     committed_envs: tuple[str, ...] = LIST_CONVENTIONS["committed-envs"]
@@ -126,31 +121,6 @@ class Stack:
         yaml_file = self.compose_dir / "docker-compose.yaml"
         return yaml_file if yaml_file.is_file() else self.compose_dir / "docker-compose.yml"
 
-    def target(self, env: str) -> str:
-        """Return the Dockerfile stage that ``env`` runs."""
-        self.check_env(env)
-        stage = self.targets.get(env) or CONVENTIONAL_TARGETS.get(env, DEFAULT_TARGET)
-        return self.check_target(stage)
-
-    def check_target(self, stage: str) -> str:
-        """Return ``stage`` if docker/Dockerfile defines it, else raise a ConfigError."""
-        if stage not in self.stages:
-            raise ConfigError(
-                f"{self.dockerfile.name} has no stage {stage!r} "
-                f"(stages: {', '.join(self.stages) or 'none'})",
-                tip=f"add 'FROM ... AS {stage}' to {self.dockerfile}, "
-                "or map the environment to another stage in [tool.shipyard.targets]",
-            )
-        return stage
-
-    def build_targets(self) -> tuple[str, ...]:
-        """Return the stages some environment runs, in Dockerfile order."""
-        wanted = {
-            self.targets.get(env) or CONVENTIONAL_TARGETS.get(env, DEFAULT_TARGET)
-            for env in self.environments
-        }
-        return tuple(stage for stage in self.stages if stage in wanted)
-
 
 def find_root(start: Path) -> Path:
     """Return the nearest folder at or above ``start`` holding a pyproject.toml."""
@@ -169,6 +139,13 @@ def _read_pyproject(root: Path) -> tuple[dict[str, object], str | None]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", tip="fix the file") from None
     tool = data.get("tool", {}).get("shipyard", {})
+    moved = sorted(set(tool) & set(MOVED_TO_COMPOSE))
+    if moved:
+        raise ConfigError(
+            f"[tool.shipyard] {', '.join(moved)}: images are declared in Compose now",
+            tip="; ".join(MOVED_TO_COMPOSE[key] for key in moved)
+            + ", then remove the key from [tool.shipyard]",
+        )
     unknown = sorted(set(tool) - KEYS)
     if unknown:
         raise ConfigError(
@@ -230,7 +207,7 @@ def load_stack(
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     convention = {**CONVENTIONS, "project": project_name or root.name}
-    for key in (*CONVENTIONS, "project", "image", "ca-bundle", "coverage", "cache-ref"):
+    for key in (*CONVENTIONS, "project", "ca-bundle", "coverage", "cache-ref"):
         candidates = (
             ("flag", flags.get(key)),
             (env_var(key), environ.get(env_var(key))),
@@ -242,8 +219,6 @@ def load_stack(
                 values[key], sources[key] = str(value), source
                 break
     project = project_slug(values["project"])
-    values.setdefault("image", project)
-    sources.setdefault("image", "project")
     if "ca-bundle" not in values:
         for variable in CA_BUNDLE_VARIABLES:
             if environ.get(variable):
@@ -260,12 +235,6 @@ def load_stack(
     environments = sorted(
         {m.group(1) for p in compose_dir.iterdir() if (m := _OVERLAY.match(p.name))}
     )
-    dockerfile = root / values["dockerfile"]
-    stages = (
-        tuple(_STAGE.findall(dockerfile.read_text(encoding="utf-8")))
-        if dockerfile.is_file()
-        else ()
-    )
     try:
         timeout = float(values["timeout"])
     except ValueError:
@@ -274,18 +243,14 @@ def load_stack(
             f"(from {sources['timeout']})",
             tip="set e.g. timeout = 180",
         ) from None
-    targets = _table(tool, "targets", 'staging = "production"')
     build_secrets = _table(tool, "build-secrets", 'uv_index_password = "UV_INDEX_PRIVATE_PASSWORD"')
     lists = {key: _list_value(key, flags, environ, tool, sources) for key in LIST_CONVENTIONS}
     ca_bundle = values.get("ca-bundle")
     return Stack(
         root=root,
         project=project,
-        image=values["image"],
         compose_dir=compose_dir,
         env_dir=root / values["env-dir"],
-        dockerfile=dockerfile,
-        context=root / values["context"],
         builder=values["builder"],
         compose=values["compose"],
         timeout=timeout,
@@ -297,8 +262,6 @@ def load_stack(
         coverage=values.get("coverage"),
         cache_ref=values.get("cache-ref"),
         cache_push=values["cache-push"].lower() in {"1", "true", "yes", "on"},
-        stages=stages,
-        targets=targets,
         build_secrets=build_secrets,
         strict_envs=lists["strict-envs"],
         committed_envs=lists["committed-envs"],

@@ -1,6 +1,6 @@
 """What this machine's Docker can do: buildx or in-client BuildKit, and which Compose.
 
-Detection only reads (``docker buildx version``, ``docker compose version``)
+Detection only reads (``docker buildx version``/``inspect``, ``docker compose version``)
 and works with the engine down; ``[tool.shipyard] builder``/``compose`` (or
 ``SHIPYARD_BUILDER``/``SHIPYARD_COMPOSE``) skip it.
 """
@@ -18,14 +18,21 @@ BUILDERS = ("auto", "buildx", "docker")
 
 @dataclass(frozen=True)
 class Engine:
-    """The commands to build with and to run Compose with."""
+    """The commands to build with and to run Compose with.
+
+    ``driver`` is buildx's driver for the current builder (``docker``,
+    ``docker-container``, ...); the ``docker`` driver builds into the engine's
+    image store but cannot export a build cache.
+    """
 
     buildx: bool
     compose: tuple[str, ...]
+    driver: str = ""
 
-    def build_argv(self) -> list[str]:
-        """Return the start of a build command that uses BuildKit."""
-        return ["docker", "buildx", "build", "--load"] if self.buildx else ["docker", "build"]
+    @property
+    def exports_cache(self) -> bool:
+        """True when ``--cache-to type=registry`` works (buildx with a non-``docker`` driver)."""
+        return self.buildx and self.driver not in {"", "docker"}
 
     def build_env(self) -> dict[str, str]:
         """Return the environment a build needs (BuildKit in the classic client)."""
@@ -44,20 +51,31 @@ def detect_engine(runner: Runner, *, builder: str = "auto", compose: str = "auto
         use_buildx = probe.ok
     else:
         use_buildx = builder == "buildx"
+    driver = buildx_driver(runner) if use_buildx else ""
     if compose != "auto":
-        return Engine(buildx=use_buildx, compose=tuple(shlex.split(compose)))
+        return Engine(buildx=use_buildx, compose=tuple(shlex.split(compose)), driver=driver)
     for candidate in (("docker", "compose"), ("docker-compose",)):
         try:
             found = runner.run([*candidate, "version"], capture=True, check=False, query=True).ok
         except EngineError:
             found = False
         if found:
-            return Engine(buildx=use_buildx, compose=candidate)
+            return Engine(buildx=use_buildx, compose=candidate, driver=driver)
     raise EngineError(
         "Docker Compose was not found (neither 'docker compose' nor 'docker-compose')",
         tip="install the Docker Compose v2 plugin (Docker Desktop ships it), "
         "or set compose in [tool.shipyard]",
     )
+
+
+def buildx_driver(runner: Runner) -> str:
+    """Return the driver of the current buildx builder (``docker`` when it cannot be read)."""
+    probe = runner.run(["docker", "buildx", "inspect"], capture=True, check=False, query=True)
+    for line in probe.stdout.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "Driver":
+            return value.strip()
+    return "docker"
 
 
 def diagnose(error: ShipyardError, runner: Runner) -> ShipyardError:

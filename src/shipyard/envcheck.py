@@ -17,14 +17,13 @@ Rules, each reported once per occurrence with ``file:line`` where there is one:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.compose import display_path
 from shipyard.config import Stack
 from shipyard.envfiles import EXAMPLE, EnvValue, ParsedEnv, layer_files, parse_env_file
 from shipyard.errors import ShipyardError
+from shipyard.workspace import IgnoredBy, display_path
 
 PLACEHOLDER_WORDS = (
     "changeme",
@@ -44,9 +43,6 @@ PLACEHOLDER_WORDS = (
     "dummy",
 )
 MIN_SECRET_LENGTH = 12
-
-# Answers whether git ignores a path: True, False, or None outside a git checkout.
-IgnoredBy = Callable[[Path], "bool | None"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +188,7 @@ def check_environment(stack: Stack, env: str, *, ignored: IgnoredBy) -> list[Pro
     files = layer_files(stack, env)
     if not files:
         target = display_path(stack.env_dir / f".env.{env}")
-        return [Problem("missing", target, f"does not exist: run 'inv env-init {env}'")]
+        return [Problem("missing", target, f"does not exist: run 'inv env-init --env {env}'")]
     layers = [parse_env_file(path) for path in files]
     merged: Merged = {
         key: (parsed, value) for parsed in layers for key, value in parsed.values.items()
@@ -210,5 +206,5 @@ def raise_for(env: str, problems: list[Problem]) -> None:
         raise EnvCheckFailed(
             f"{len(problems)} problem(s) in the {env} env files",
             details="\n".join(str(p) for p in problems),
-            tip=f"fix each line above, then run 'inv env-check {env}'",
+            tip=f"fix each line above, then run 'inv env-check --env {env}'",
         )

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shipyard import envcheck, envfiles, explain
-from shipyard.actions import Workspace, compose_for, env_files, git_ignored
-from shipyard.compose import display_path
 from shipyard.config import Stack
+from shipyard.environment import Environment
 from shipyard.errors import ConfigError
+from shipyard.workspace import Workspace, display_path, git_ignored
 
 
 def env_init(ws: Workspace, env: str, *, force: bool = False) -> Path:
@@ -22,7 +22,8 @@ def env_init(ws: Workspace, env: str, *, force: bool = False) -> Path:
     if target.exists() and not force:
         raise ConfigError(
             f"{display_path(target)} exists already",
-            tip=f"keep it, or run 'inv env-init {env} --force' to start over (its values are lost)",
+            tip=f"keep it, or run 'inv env-init --env {env} --force' to start over "
+            "(its values are lost)",
         )
     own = stack.env_dir / f".env.{env}.example"
     template = own if own.is_file() else stack.env_dir / envfiles.EXAMPLE
@@ -46,15 +47,12 @@ def envs_with_files(stack: Stack) -> list[str]:
     return [env for env in stack.environments if envfiles.layer_files(stack, env)]
 
 
-def env_explain(ws: Workspace, env: str, key: str | None = None) -> list[explain.Explained]:
-    """Explain every variable each service of ``env`` sees (only ``key`` when given)."""
-    stack = ws.stack
-    files = env_files(ws, env)
-    compose = compose_for(ws, env)
-    model = json.loads(
-        ws.runner.run(compose("config", "--format", "json"), capture=True, query=True).stdout
-    )
-    services = model.get("services", {})
+def env_explain(
+    ws: Workspace, environment: Environment, key: str | None = None
+) -> list[explain.Explained]:
+    """Explain every variable each service of ``environment`` sees (only ``key`` when given)."""
+    services = environment.services
+    env = environment.name
     image_env: dict[str, list[str]] = {}
     for image in sorted({str(s.get("image", "")) for s in services.values()} - {""}):
         found = ws.runner.run(
@@ -67,9 +65,9 @@ def env_explain(ws: Workspace, env: str, key: str | None = None) -> list[explain
             image_env[image] = json.loads(found.stdout or "[]") or []
     rows = explain.explain(
         service_models=services,
-        compose_files=list(stack.compose_files(env)),
-        env_files=files,
-        contract_dir=stack.env_dir,
+        compose_files=list(environment.files),
+        env_files=list(environment.env_files),
+        contract_dir=ws.stack.env_dir,
         shell=os.environ,
         image_env=image_env,
     )
@@ -79,6 +77,6 @@ def env_explain(ws: Workspace, env: str, key: str | None = None) -> list[explain
     if not chosen:
         raise ConfigError(
             f"no service of the {env} stack sees {key}",
-            tip=f"run 'inv env-explain {env}' to list every variable",
+            tip=f"run 'inv env-explain --env {env}' to list every variable",
         )
     return chosen

@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard.compose import display_path, load_yaml
+from shipyard.compose import load_yaml
 from shipyard.envfiles import EXAMPLE, EnvValue, layered, parse_env_file
+from shipyard.workspace import display_path
 
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE

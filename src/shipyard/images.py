@@ -1,31 +1,26 @@
-"""Argv for ``docker build``: one Dockerfile, any target, BuildKit secrets, never build args.
+"""What a build runs: ``docker build`` argv per image, or one ``docker buildx bake`` definition.
 
-Each target is tagged ``<image>:<target>`` and, in a git checkout,
-``<image>:<target>-<short sha>``. The CA bundle (corporate proxies, and these
-machines) reaches the build as the BuildKit secret ``ca``: the Dockerfile
-mounts it only in the steps that download, so it never lands in a layer.
+Each image is tagged with the name Compose runs (``image:``) and, in a git
+checkout, ``<name>:<tag>-<short sha>``. The CA bundle (corporate proxies, and
+these machines) reaches the build as the BuildKit secret ``ca``: Dockerfiles
+mount it only in the steps that download, so it never lands in a layer. No
+secret is ever a build argument.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from shipyard.compose import display_path
-from shipyard.config import Stack
 from shipyard.engine import Engine
+from shipyard.environment import Image, dockerfile_stages
 from shipyard.errors import ConfigError
+from shipyard.workspace import display_path
 
 CA_SECRET_ID = "ca"  # noqa: S105 - the secret's id, not a secret
-
-
-def image_tags(stack: Stack, target: str, sha: str | None = None) -> list[str]:
-    """Return the tags a build of ``target`` gets."""
-    tags = [f"{stack.image}:{target}"]
-    if sha:
-        tags.append(f"{stack.image}:{target}-{sha}")
-    return tags
 
 
 def secret_specs(sources: Mapping[str, str], environ: Mapping[str, str]) -> list[str]:
@@ -53,67 +48,163 @@ class CachePlan:
     cache_from: tuple[str, ...] = ()
     cache_to: tuple[str, ...] = ()
     build_args: Mapping[str, str] = field(default_factory=dict)
-    push: str | None = None  # the classic builder: push this tag to share its inline cache
+    push: str | None = None  # inline cache: push this tag, which carries the cache metadata
+
+    @property
+    def inline(self) -> bool:
+        """True when the layers are shared as inline cache in a pushed image."""
+        return self.push is not None
 
 
-def cache_plan(engine: Engine, ref: str | None, target: str, *, push: bool) -> CachePlan:
-    """Plan registry caching for ``target`` from ``cache-ref`` (None: no registry cache).
+def cache_image(ref: str, image: Image) -> str:
+    """Return the registry tag that caches ``image``: ``<ref>:<name>-<tag>``."""
+    name = image.repository.rsplit("/", 1)[-1]
+    return f"{ref}:{re.sub(r'[^A-Za-z0-9_.-]', '-', f'{name}-{image.tag}')}"
 
-    With buildx, ``--cache-from``/``--cache-to type=registry`` (``mode=max``,
-    every stage); ``cache-ref = "type=gha"`` (or any exporter spec) is passed
-    as it is. Without buildx, BuildKit's inline cache: the image itself
-    carries the cache metadata, is pushed as ``<ref>:<target>`` and read back
-    with ``--cache-from``. A missing cache image only costs a warning.
+
+def cache_plan(engine: Engine, ref: str | None, image: Image, *, push: bool) -> CachePlan:
+    """Plan registry caching for ``image`` from ``cache-ref`` (None: no registry cache).
+
+    A builder that can export a cache (buildx with e.g. the ``docker-container``
+    driver) gets ``--cache-from``/``--cache-to type=registry,mode=max`` (every
+    stage); ``cache-ref = "type=gha"`` (or any exporter spec) is passed as it
+    is. The classic builder and buildx's ``docker`` driver cannot export a
+    cache: the image itself then carries inline cache metadata and is pushed
+    as the cache image. A missing cache image only costs a warning.
     """
     if not ref:
         return CachePlan()
     if ref.startswith("type="):
-        if not engine.buildx:
+        if not engine.exports_cache:
             raise ConfigError(
-                f"cache-ref {ref!r} is a buildx cache exporter, and this Docker has no buildx",
-                tip="install docker buildx, or set cache-ref to a registry image name",
+                f"cache-ref {ref!r} is a buildx cache exporter, which needs a buildx builder "
+                f"with the docker-container driver (this one: {engine.driver or 'no buildx'})",
+                tip="run 'docker buildx create --use --driver docker-container', "
+                "or set cache-ref to a registry repository",
             )
         return CachePlan((ref,), (f"{ref},mode=max",) if push else ())
-    image = f"{ref}:{target}"
+    cached = cache_image(ref, image)
+    if engine.exports_cache:
+        to = (f"type=registry,ref={cached},mode=max",) if push else ()
+        return CachePlan((f"type=registry,ref={cached}",), to)
+    source = f"type=registry,ref={cached}" if engine.buildx else cached
+    if not push:
+        return CachePlan((source,))
     if engine.buildx:
-        to = (f"type=registry,ref={image},mode=max",) if push else ()
-        return CachePlan((f"type=registry,ref={image}",), to)
-    if push:
-        return CachePlan((image,), (), {"BUILDKIT_INLINE_CACHE": "1"}, push=image)
-    return CachePlan((image,))
+        return CachePlan((source,), ("type=inline",), push=cached)
+    return CachePlan((source,), (), {"BUILDKIT_INLINE_CACHE": "1"}, push=cached)
 
 
-def build_command(
-    engine: Engine,
-    stack: Stack,
-    target: str,
-    *,
-    sha: str | None = None,
-    no_cache: bool = False,
-    ca_bundle: Path | None = None,
-    secrets: Sequence[str] = (),
-    cache: CachePlan | None = None,
-) -> list[str]:
-    """Return the build argv for ``target`` (see :meth:`Engine.build_env` for its environment)."""
-    argv = [*engine.build_argv(), "--file", display_path(stack.dockerfile), "--target", target]
-    for tag in image_tags(stack, target, sha):
-        argv += ["--tag", tag]
-    argv += ["--label", f"org.opencontainers.image.title={stack.project}"]
-    argv += ["--label", f"dev.shipyard.target={target}"]
+def labels(image: Image, project: str, sha: str | None) -> dict[str, str]:
+    """Return the labels every build carries (``gc`` finds a project's images by title)."""
+    found = {"org.opencontainers.image.title": project}
+    if image.target:
+        found["dev.shipyard.target"] = image.target
     if sha:
-        argv += ["--label", f"org.opencontainers.image.revision={sha}"]
-    if ca_bundle is not None:
-        argv += ["--secret", f"id={CA_SECRET_ID},src={display_path(ca_bundle)}"]
-    for spec in secrets:
+        found["org.opencontainers.image.revision"] = sha
+    return found
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What every image of one build shares."""
+
+    project: str
+    sha: str | None = None
+    no_cache: bool = False
+    ca_bundle: Path | None = None
+    secrets: tuple[str, ...] = ()
+
+    def secret_specs(self, image: Image) -> list[str]:
+        """Return the ``--secret`` values of ``image``: the CA bundle, settings, Compose's."""
+        ca = [f"id={CA_SECRET_ID},src={display_path(self.ca_bundle)}"] if self.ca_bundle else []
+        return [*ca, *self.secrets, *image.secrets]
+
+
+def build_command(image: Image, options: BuildOptions, cache: CachePlan | None = None) -> list[str]:
+    """Return the classic ``docker build`` argv for ``image`` (run with DOCKER_BUILDKIT=1)."""
+    argv = ["docker", "build", "--file", display_path(image.dockerfile)]
+    if image.target:
+        argv += ["--target", image.target]
+    for tag in image.tags(options.sha):
+        argv += ["--tag", tag]
+    for name, value in labels(image, options.project, options.sha).items():
+        argv += ["--label", f"{name}={value}"]
+    for spec in options.secret_specs(image):
         argv += ["--secret", spec]
     plan = cache or CachePlan()
-    for name, value in sorted(plan.build_args.items()):
+    for name, value in sorted({**image.args, **plan.build_args}.items()):
         argv += ["--build-arg", f"{name}={value}"]
     for ref in plan.cache_from:
         argv += ["--cache-from", ref]
-    for ref in plan.cache_to:
-        argv += ["--cache-to", ref]
-    if no_cache:
+    if options.no_cache:
         argv.append("--no-cache")
-    argv.append(display_path(stack.context))
+    argv.append(display_path(image.context))
     return argv
+
+
+def bake_target_name(image: Image) -> str:
+    """Return the bake target of ``image`` (bake allows only ``[A-Za-z0-9_-]``)."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", image.ref)
+
+
+def bake_definition(
+    images: Sequence[Image], options: BuildOptions, caches: Mapping[str, CachePlan]
+) -> dict[str, Any]:
+    """Return a ``docker buildx bake`` JSON definition building ``images`` in one go.
+
+    It is written from Compose's merged model, not handed the compose files:
+    bake would read those without ``--env-file``, and build an image once per
+    service that runs it.
+    """
+    targets: dict[str, Any] = {}
+    for image in images:
+        plan = caches.get(image.ref, CachePlan())
+        spec: dict[str, Any] = {
+            "context": str(image.context),
+            "dockerfile": str(image.dockerfile),
+            "tags": image.tags(options.sha),
+            "labels": labels(image, options.project, options.sha),
+        }
+        if image.target:
+            spec["target"] = image.target
+        args = {**image.args, **plan.build_args}
+        optional = {
+            "args": dict(sorted(args.items())),
+            "secret": options.secret_specs(image),
+            "cache-from": list(plan.cache_from),
+            "cache-to": list(plan.cache_to),
+        }
+        spec |= {key: value for key, value in optional.items() if value}
+        if options.no_cache:
+            spec["no-cache"] = True
+        targets[bake_target_name(image)] = spec
+    return {"group": {"default": {"targets": list(targets)}}, "target": targets}
+
+
+def bake_command(definition: Path) -> list[str]:
+    """Return the bake argv for a definition file; ``--load`` puts images in the engine."""
+    return ["docker", "buildx", "bake", "--file", display_path(definition), "--load"]
+
+
+def build_waves(images: Sequence[Image]) -> list[list[Image]]:
+    """Order ``images`` in waves: an image built ``FROM`` another of the stack comes after it."""
+    refs = {image.ref: image for image in images}
+    needs = {
+        image.ref: {base for base, _ in dockerfile_stages(image.dockerfile) if base in refs}
+        - {image.ref}
+        for image in images
+    }
+    waves: list[list[Image]] = []
+    done: set[str] = set()
+    while len(done) < len(images):
+        ready = [image for image in images if image.ref not in done and needs[image.ref] <= done]
+        if not ready:
+            stuck = sorted(set(refs) - done)
+            raise ConfigError(
+                f"the images {', '.join(stuck)} are each built FROM another: a cycle",
+                tip="build one of them from a base image instead",
+            )
+        waves.append(ready)
+        done |= {image.ref for image in ready}
+    return waves

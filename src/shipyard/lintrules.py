@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from shipyard import envfiles, envops
-from shipyard.actions import Workspace
-from shipyard.compose import compose_command, display_path, load_yaml
+from shipyard.compose import load_yaml
 from shipyard.config import Stack
 from shipyard.envfiles import ParsedEnv
+from shipyard.environment import images_of, read_model
 from shipyard.errors import ConfigError
 from shipyard.explain import SECRET_NAME, references
+from shipyard.workspace import Workspace, display_path
 
 
 def compose_problems(model: dict[str, Any], env: str) -> list[str]:
@@ -120,25 +120,27 @@ def _lint_env_file(stack: Stack, env: str) -> Path:
     return stack.env_dir / envfiles.EXAMPLE
 
 
-def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> list[str]:
-    """Run every stack rule; return the problems (empty when the stack is clean)."""
+def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> tuple[list[str], list[Path]]:
+    """Run every stack rule; return the problems (empty when clean) and the Dockerfiles."""
     stack = ws.stack
     example = stack.env_dir / envfiles.EXAMPLE
     contract = envfiles.parse_env_file(example) if example.is_file() else None
     secrets = contract.secrets if contract else frozenset()
     problems: list[str] = []
+    dockerfiles: set[Path] = set()
     for env in stack.environments:
         env_file = _lint_env_file(stack, env)
-        argv = compose_command(
-            ws.engine, stack, env, "config", "--format", "json", env_files=[env_file]
-        )
-        model = json.loads(ws.runner.run(argv, capture=True, query=True).stdout)
+        model = read_model(ws, env, stack.compose_files(env), [env_file])
         problems += compose_problems(model, env)
+        try:
+            dockerfiles |= {image.dockerfile for image in images_of(model)}
+        except ConfigError as exc:
+            problems.append(f"{env}: {exc.message}")
         log(f"compose config ok for {env} (with {display_path(env_file)})")
     for path in [stack.base_compose_file, *(stack.compose_files(e)[1] for e in stack.environments)]:
         problems += compose_secret_problems(path, secrets)
-    if stack.dockerfile.is_file():
-        problems += dockerfile_problems(stack.dockerfile)
+    for dockerfile in sorted(dockerfiles):
+        problems += dockerfile_problems(dockerfile)
     if contract:
         templates = sorted(stack.env_dir.glob(".env.*.example"))
         problems += [
@@ -147,4 +149,4 @@ def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> list[str]:
     for env, found in envops.env_check(ws, envops.envs_with_files(stack)).items():
         problems += [str(problem) for problem in found]
         log(f"env files of {env}: {len(found)} problem(s)")
-    return problems
+    return problems, sorted(dockerfiles)

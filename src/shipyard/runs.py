@@ -16,7 +16,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,6 @@ from typing import IO
 
 import yaml
 
-from shipyard.compose import load_yaml
 from shipyard.process import Runner
 
 MANAGED = "dev.shipyard.managed"
@@ -74,16 +73,12 @@ class Run:
         }
 
 
-def labels_overlay(run: Run, compose_files: Sequence[Path]) -> str:
+def labels_overlay(
+    run: Run, services: Iterable[str], networks: Iterable[str], volumes: Iterable[str]
+) -> str:
     """Return a compose overlay adding the run's labels to every service, network and volume."""
-    services: set[str] = set()
-    networks: set[str] = {"default"}
-    volumes: set[str] = set()
-    for path in compose_files:
-        data = load_yaml(path)
-        services |= set(data.get("services") or {})
-        networks |= set(data.get("networks") or {})
-        volumes |= set(data.get("volumes") or {})
+    networks = {"default", *networks}
+    volumes = set(volumes)
     labels = run.labels()
     overlay = {
         "services": {name: {"labels": labels} for name in sorted(services)},

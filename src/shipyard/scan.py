@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import IO
 
 from shipyard import envfiles
-from shipyard.actions import Workspace
-from shipyard.compose import display_path
 from shipyard.errors import ConfigError
 from shipyard.process import Runner
+from shipyard.workspace import Workspace, display_path
 
 CHUNK = 1 << 20
 

@@ -11,9 +11,11 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shipyard import actions, engine, lintrules, testrun
+from shipyard import builds, engine, lintrules, testrun
+from shipyard.environment import resolve
 from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import SubprocessRunner
+from shipyard.workspace import Workspace, display_path, open_workspace
 
 if TYPE_CHECKING:
     import nox
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
 SessionBody = Callable[["nox.Session"], None]
 
 
-def _workspace() -> actions.Workspace:
-    return actions.open_workspace(SubprocessRunner())
+def _workspace() -> Workspace:
+    return open_workspace(SubprocessRunner())
 
 
 def nox_edge(body: SessionBody) -> SessionBody:
@@ -47,10 +49,10 @@ def nox_edge(body: SessionBody) -> SessionBody:
 
 @nox_edge
 def docker_build(session: nox.Session) -> None:
-    """Build the targets named in posargs, or every target an environment runs."""
+    """Build the images of the environments named in posargs, or of every environment."""
     ws = _workspace()
-    targets = session.posargs or list(ws.stack.build_targets())
-    for tag in actions.build(ws, targets):
+    images = builds.images_of_environments(ws, session.posargs)
+    for tag in builds.build_images(ws, images):
         session.log(f"built {tag}")
 
 
@@ -61,7 +63,8 @@ def docker_test(session: nox.Session) -> None:
     posargs go to pytest (``nox -s docker-test -- -k name -x``). A failing
     pytest ends the whole nox run with pytest's own exit status, as CI expects.
     """
-    status = testrun.docker_test(_workspace(), session.posargs)
+    ws = _workspace()
+    status = testrun.docker_test(ws, resolve(ws, ws.stack.test_env), session.posargs)
     if status:
         session.log(f"pytest exited {status} inside the test image")
         raise SystemExit(status)
@@ -69,9 +72,11 @@ def docker_test(session: nox.Session) -> None:
 
 @nox_edge
 def lint_stack(session: nox.Session) -> None:
-    """Check the stack: compose per overlay, secrets in compose and Dockerfile, env files."""
+    """Check the stack: hadolint and compose per overlay, secrets everywhere, env files."""
     ws = _workspace()
-    problems = lintrules.lint_stack(ws, log=session.log)
+    problems, dockerfiles = lintrules.lint_stack(ws, log=session.log)
+    for dockerfile in dockerfiles:
+        session.run("hadolint", display_path(dockerfile))
     if problems:
         raise ShipyardError(
             f"{len(problems)} problem(s) in the stack's files",

@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shipyard import health, runs
-from shipyard.actions import Workspace, build, compose_for, start
-from shipyard.compose import display_path, service_dependencies
-from shipyard.errors import ShipyardError
+from shipyard.builds import build_images
+from shipyard.compose import service_dependencies
+from shipyard.environment import Environment
+from shipyard.errors import ConfigError, ShipyardError
 from shipyard.process import shielded, sigterm_as_interrupt
+from shipyard.stacks import compose_for, start
+from shipyard.workspace import Workspace, display_path
 
 RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
 
@@ -50,7 +53,7 @@ def _ensure_ran(ws: Workspace, container: str, status: int) -> None:
     if not ran.ok:
         raise ShipyardError(
             f"the test container {container} never started ('compose run' exited {status})",
-            tip="read Compose's message above; 'inv docker-build --target test' must succeed",
+            tip="read Compose's message above; 'inv docker-build --env test' must succeed",
         )
 
 
@@ -74,9 +77,9 @@ def save_logs(ws: Workspace, compose: health.Compose, results: Path) -> list[Pat
 
 def docker_test(
     ws: Workspace,
+    environment: Environment,
     pytest_args: Sequence[str],
     *,
-    env: str | None = None,
     run_id: str | None = None,
 ) -> int:
     """Run the service's test suite inside the test image; return pytest's exit status.
@@ -86,29 +89,37 @@ def docker_test(
     every case the run's containers, networks and volumes are gone afterwards.
     """
     stack = ws.stack
-    env = stack.check_env(env or stack.test_env)
+    # Only what the tests depend on: a running worker would race them for jobs.
+    needed = service_dependencies(environment.services, stack.test_service)
+    if environment.image_of(stack.test_service) is None:
+        raise ConfigError(
+            f"the test service {stack.test_service!r} of the {environment.name} stack "
+            "is not built from a Dockerfile",
+            tip="give it a build: section (target: test) and an image: name",
+        )
     for line in collect_garbage(ws):  # dead runs' leftovers, images earlier builds replaced
         ws.say(line)
-    build(ws, [stack.target(env)])
-    run = runs.Run(stack.project, env, run_id or new_run_id())
-    files = [*stack.compose_files(env)]
-    with sigterm_as_interrupt(), runs.holding(run, runs.labels_overlay(run, files)) as overlay:
-        compose = compose_for(ws, env, project=run.compose_project, extra_files=[overlay])
+    build_images(ws, environment.images)
+    run = runs.Run(stack.project, environment.name, run_id or new_run_id())
+    overlay_text = runs.labels_overlay(
+        run, environment.services, environment.networks, environment.volumes
+    )
+    with sigterm_as_interrupt(), runs.holding(run, overlay_text) as overlay:
+        compose = compose_for(ws, environment, project=run.compose_project, extra_files=[overlay])
         container = f"{run.compose_project}-{stack.test_service}"
         results = stack.results_dir
         failed = True
         try:
-            # Only what the tests depend on: a running worker would race them for jobs.
-            needed = service_dependencies(files, stack.test_service)
             where = display_path(results / "logs")
-            start(
-                ws,
-                env,
-                compose,
-                timeout=None,
-                services=needed,
-                tip=f"the logs of every service are in {where}/",
-            )
+            if needed:  # `up` with no service named would start the whole stack
+                start(
+                    ws,
+                    environment,
+                    compose,
+                    timeout=None,
+                    services=needed,
+                    tip=f"the logs of every service are in {where}/",
+                )
             result = ws.runner.run(
                 compose(
                     "run",

@@ -11,18 +11,19 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
-from shipyard import actions, engine
+from shipyard import engine
 from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import InvokeRunner
+from shipyard.workspace import Workspace, open_workspace
 
 P = ParamSpec("P")
 R = TypeVar("R")
 BROKEN_PIPE = 141
 
 
-def workspace(c: Context, **flags: str | None) -> actions.Workspace:
+def workspace(c: Context, **flags: str | None) -> Workspace:
     """Open the Workspace of the current folder, with ``flags`` winning over all config."""
-    return actions.open_workspace(InvokeRunner(c), flags=flags)
+    return open_workspace(InvokeRunner(c), flags=flags)
 
 
 def shipyard_task(

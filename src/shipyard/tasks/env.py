@@ -6,6 +6,7 @@ from invoke.context import Context
 
 from shipyard import envops, explain
 from shipyard.envcheck import EnvCheckFailed
+from shipyard.environment import resolve
 from shipyard.tasks._edge import shipyard_task, workspace
 
 __all__ = ["env_check", "env_explain", "env_init"]
@@ -46,5 +47,6 @@ def env_check(c: Context, env: str = "") -> None:
 )
 def env_explain(c: Context, env: str = "dev", key: str = "", json: bool = False) -> None:
     """Show each variable every service sees (secrets redacted) and which source won."""
-    rows = envops.env_explain(workspace(c), env, key or None)
+    ws = workspace(c)
+    rows = envops.env_explain(ws, resolve(ws, env), key or None)
     print(explain.to_json(env, rows) if json else explain.to_text(rows, key=key or None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from shipyard import actions, envops, scan
+from shipyard import builds, envops, scan
 from shipyard.errors import ShipyardError
 from shipyard.tasks._edge import shipyard_task, workspace
 
@@ -13,25 +13,35 @@ __all__ = ["docker_build", "image_scan_secrets"]
 
 @shipyard_task(
     help={
-        "target": "one Dockerfile stage (default: every stage an environment runs)",
+        "env": "only this environment's images (repeatable; default: every environment)",
+        "service": "only the image this service runs",
+        "target": "only images built from this Dockerfile stage",
         "no_cache": "rebuild every layer",
         "push_cache": "share the layers through cache-ref (CI); default: only read them",
-    }
+    },
+    iterable=["env"],
 )
 def docker_build(
-    c: Context, target: str = "", no_cache: bool = False, push_cache: bool = False
+    c: Context,
+    env: list[str] | None = None,
+    service: str = "",
+    target: str = "",
+    no_cache: bool = False,
+    push_cache: bool = False,
 ) -> None:
-    """Build Dockerfile targets, tagged <image>:<target> and <image>:<target>-<git sha>."""
+    """Build the images the compose files declare, tagged <image> and <image>-<git sha>."""
     ws = workspace(c, **{"cache-push": "true" if push_cache else None})
-    targets = [target] if target else list(ws.stack.build_targets())
-    for tag in actions.build(ws, targets, no_cache=no_cache):
+    images = builds.images_of_environments(ws, env or [])
+    if service or target:
+        images = builds.select(images, service=service, target=target)
+    for tag in builds.build_images(ws, images, no_cache=no_cache):
         if not ws.runner.dry:
             print(tag)
 
 
 @shipyard_task(
     help={
-        "image": "an image to scan (repeatable; default: every built <image>:<target>)",
+        "image": "an image to scan (repeatable; default: every image the compose files build)",
         "env": "take @secret values from this environment's env files (repeatable; default: all)",
         "secret_env": "also look for the value of this environment variable (repeatable)",
     },
@@ -47,7 +57,7 @@ def image_scan_secrets(
     ws = workspace(c)
     envs = env or envops.envs_with_files(ws.stack)
     needles = scan.secret_needles(ws, envs, secret_env or [])
-    images = image or [f"{ws.stack.image}:{target}" for target in ws.stack.build_targets()]
+    images = image or [i.ref for i in builds.images_of_environments(ws, [])]
     findings = scan.scan_images(ws, images, needles)
     if findings:
         raise ShipyardError(

@@ -7,8 +7,10 @@ import sys
 
 from invoke.context import Context
 
-from shipyard import actions, testrun
+from shipyard import stacks, testrun
+from shipyard.environment import Environment, resolve
 from shipyard.tasks._edge import shipyard_task, workspace
+from shipyard.workspace import Workspace
 
 __all__ = [
     "dev_down",
@@ -32,28 +34,54 @@ TEST = "test"
 
 _ENV = "environment: an overlay compose/docker-compose.<env>.yml (dev, test, ci, prod...)"
 _TIMEOUT = "seconds to wait for every service to be healthy (default: [tool.shipyard] timeout)"
+_SCALE = "SERVICE=N replicas (repeatable), e.g. --scale worker=3"
+_PROFILE = "also start the services of this compose profile (repeatable)"
+_UP_HELP = {"build": "build stale images first", "timeout": _TIMEOUT, "scale": _SCALE}
 
 
-def _up(c: Context, env: str, *, build: bool, no_cache: bool = False, timeout: str | None) -> None:
+def _environment(c: Context, env: str, **flags: str | None) -> tuple[Workspace, Environment]:
+    """Open the workspace and resolve ``env`` without writing env files (not an `up`)."""
+    ws = workspace(c, **flags)
+    return ws, resolve(ws, env, create=False)
+
+
+def _up(
+    c: Context,
+    env: str,
+    *,
+    build: bool,
+    no_cache: bool = False,
+    timeout: str | None,
+    scale: list[str] | None = None,
+    profile: list[str] | None = None,
+) -> None:
     ws = workspace(c, timeout=timeout)
-    containers = actions.up(ws, env, build_images=build, no_cache=no_cache)
+    environment = resolve(ws, env, profiles=profile or [])
+    containers = stacks.up(ws, environment, build=build, no_cache=no_cache, scale=scale or [])
     if ws.runner.dry:
         return
     print(f"{env} stack is up: {len(containers)} containers ready")
-    for line in actions.urls(containers):
+    for line in stacks.urls(containers):
         print(f"  {line}")
 
 
-@shipyard_task(help={"env": _ENV, "build": "build stale images first", "timeout": _TIMEOUT})
-def up(c: Context, env: str = DEV, build: bool = True, timeout: str | None = None) -> None:
+@shipyard_task(help={"env": _ENV, "profile": _PROFILE, **_UP_HELP}, iterable=["scale", "profile"])
+def up(
+    c: Context,
+    env: str = DEV,
+    build: bool = True,
+    timeout: str | None = None,
+    scale: list[str] | None = None,
+    profile: list[str] | None = None,
+) -> None:
     """Start any environment's stack and wait until every service is healthy."""
-    _up(c, env, build=build, timeout=timeout)
+    _up(c, env, build=build, timeout=timeout, scale=scale, profile=profile)
 
 
 @shipyard_task(help={"env": _ENV, "volumes": "also remove named volumes (the data)"})
 def down(c: Context, env: str = DEV, volumes: bool = False) -> None:
-    """Stop and remove any environment's stack; named volumes stay unless --volumes."""
-    actions.down(workspace(c), env, volumes=volumes)
+    """Stop and remove any environment's stack (every profile and replica); volumes stay."""
+    stacks.down(*_environment(c, env), volumes=volumes)
 
 
 @shipyard_task(
@@ -73,25 +101,31 @@ def logs(
         + (["--follow"] if follow else [])
         + ([service] if service else [])
     )
-    actions.compose_passthrough(workspace(c), env, *args)
+    stacks.compose_passthrough(*_environment(c, env), *args)
 
 
-@shipyard_task(help={"build": "build stale images first", "timeout": _TIMEOUT})
-def dev_up(c: Context, build: bool = True, timeout: str | None = None) -> None:
+@shipyard_task(help={"profile": _PROFILE, **_UP_HELP}, iterable=["scale", "profile"])
+def dev_up(
+    c: Context,
+    build: bool = True,
+    timeout: str | None = None,
+    scale: list[str] | None = None,
+    profile: list[str] | None = None,
+) -> None:
     """Build what is stale, start the dev stack, wait until healthy, print the URLs."""
-    _up(c, DEV, build=build, timeout=timeout)
+    _up(c, DEV, build=build, timeout=timeout, scale=scale, profile=profile)
 
 
 @shipyard_task(help={"volumes": "also remove named volumes (the dev database!)"})
 def dev_down(c: Context, volumes: bool = False) -> None:
     """Stop and remove the dev stack; the database volume stays unless --volumes."""
-    actions.down(workspace(c), DEV, volumes=volumes)
+    stacks.down(*_environment(c, DEV), volumes=volumes)
 
 
 @shipyard_task(help={"service": "one service (default: all)"})
 def dev_restart(c: Context, service: str = "") -> None:
     """Restart the dev stack's services (or one of them)."""
-    actions.compose_passthrough(workspace(c), DEV, "restart", *([service] if service else []))
+    stacks.compose_passthrough(*_environment(c, DEV), "restart", *([service] if service else []))
 
 
 @shipyard_task(
@@ -112,13 +146,13 @@ def dev_shell(c: Context, service: str = "api", cmd: str = "sh") -> None:
     # Without a terminal (scripts, CI) Compose must not ask for a TTY: -T.
     no_tty = [] if sys.stdin.isatty() else ["-T"]
     argv = ["exec", *no_tty, service, *shlex.split(cmd)]
-    actions.compose_passthrough(workspace(c), DEV, *argv, interactive=True)
+    stacks.compose_passthrough(*_environment(c, DEV), *argv, interactive=True)
 
 
 @shipyard_task()
 def dev_status(c: Context) -> None:
     """Show the dev stack's containers: state, health, ports."""
-    actions.compose_passthrough(workspace(c), DEV, "ps", "--all")
+    stacks.compose_passthrough(*_environment(c, DEV), "ps", "--all")
 
 
 @shipyard_task(help={"build": "build stale images first", "timeout": _TIMEOUT})
@@ -130,7 +164,7 @@ def test_up(c: Context, build: bool = True, timeout: str | None = None) -> None:
 @shipyard_task()
 def test_down(c: Context) -> None:
     """Remove the test stack and its throwaway volumes."""
-    actions.down(workspace(c), TEST, volumes=True)
+    stacks.down(*_environment(c, TEST), volumes=True)
 
 
 @shipyard_task(
@@ -141,7 +175,7 @@ def test_down(c: Context) -> None:
     }
 )
 def rebuild(c: Context, env: str = DEV, no_cache: bool = False, timeout: str | None = None) -> None:
-    """Rebuild an environment's image (--no-cache for every layer) and recreate its stack."""
+    """Rebuild an environment's images (--no-cache for every layer) and recreate its stack."""
     _up(c, env, build=True, no_cache=no_cache, timeout=timeout)
 
 
@@ -149,12 +183,12 @@ def rebuild(c: Context, env: str = DEV, no_cache: bool = False, timeout: str | N
 def status(c: Context) -> None:
     """Show every environment's stack: service, state, health, ports."""
     ws = workspace(c)
-    rows = actions.status_rows(ws)
+    rows = stacks.status_rows(ws)
     if not rows:
         envs = ", ".join(ws.stack.environments)
         print(f"no containers of {ws.stack.project} (environments: {envs})")
         return
-    print(actions.format_table(rows))
+    print(stacks.format_table(rows))
 
 
 @shipyard_task(help={"dry": "only list what would be removed"})

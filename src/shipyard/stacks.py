@@ -1,0 +1,221 @@
+"""Run an environment's stack: up (build, start, wait), down, pass-through, status.
+
+The invoke tasks and nox sessions are thin edges over these: each opens a
+Workspace, resolves the Environment once, and calls one function here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from shipyard import envcheck, envfiles, health
+from shipyard.builds import build_images
+from shipyard.compose import Container
+from shipyard.config import Stack
+from shipyard.environment import Environment, project_name, scale_args
+from shipyard.errors import CommandFailed, CommandTimedOut, StackNotReady
+from shipyard.workspace import Workspace, display_path, git_ignored
+
+
+def compose_for(
+    ws: Workspace,
+    environment: Environment,
+    *,
+    project: str | None = None,
+    extra_files: Sequence[Path] = (),
+) -> health.Compose:
+    """Return a function building compose argv for ``environment``."""
+    return partial(environment.compose, ws.engine, project=project, extra_files=extra_files)
+
+
+def logs_tip(env: str, service: str = "") -> str:
+    """Return the TIP that points at the logs of ``env``."""
+    return f"see everything with 'inv logs --env {env}{f' {service}' if service else ''}'" + (
+        f" (or 'inv {env}-logs')" if env == "dev" else ""
+    )
+
+
+_PORT_TAKEN = ("port is already allocated", "address already in use")
+
+
+def _port_taken(output: str) -> str | None:
+    """Return the line of Compose's output that says a published port is in use."""
+    for line in output.splitlines():
+        if any(marker in line.lower() for marker in _PORT_TAKEN):
+            return line.strip()
+    return None
+
+
+def start(
+    ws: Workspace,
+    environment: Environment,
+    compose: health.Compose,
+    *,
+    timeout: float | None,
+    services: Sequence[str] = (),
+    scale: Sequence[str] = (),
+    tip: str | None = None,
+) -> list[Container]:
+    """``up --detach`` the stack, then wait until it is ready; explain any failure.
+
+    One deadline covers both: ``up`` itself waits for ``depends_on``
+    conditions, so a dependency that never turns healthy is caught there.
+    ``tip`` replaces the default advice (look at the stack's logs).
+    """
+    runner = ws.runner
+    env = environment.name
+    tip = tip or logs_tip(env)
+    limit = ws.stack.timeout if timeout is None else timeout
+    deadline = time.monotonic() + limit
+    try:
+        # shipyard builds the images itself (bake or build); Compose only runs them.
+        up_args = ["up", "--detach", "--remove-orphans", "--no-build"]
+        runner.run(compose(*up_args, *scale_args(environment, scale), *services), timeout=limit)
+    except CommandTimedOut:
+        message = f"timed out after {limit:g}s waiting for {{names}}"
+        raise health.not_ready_error(runner, compose, message, tip) from None
+    except CommandFailed as exc:
+        if runner.dry:
+            raise
+        taken = _port_taken(exc.stdout + exc.stderr)
+        if taken:
+            runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+            where = ", ".join(display_path(path) for path in environment.env_files)
+            raise StackNotReady(
+                f"a port the {env} stack publishes is already taken: {taken}",
+                tip=f"stop whatever listens there, or change the port in {where or 'its env file'}",
+            ) from None
+        message = f"the {env} stack did not start ('up' exited {exc.returncode})"
+        raise health.not_ready_error(runner, compose, message, tip) from None
+    if runner.dry:
+        return []
+    return health.wait_until_ready(
+        runner,
+        compose,
+        timeout=max(deadline - time.monotonic(), 1.0),
+        reported_timeout=limit,
+        logs_tip=tip,
+    )
+
+
+def up(
+    ws: Workspace,
+    environment: Environment,
+    *,
+    build: bool = True,
+    no_cache: bool = False,
+    timeout: float | None = None,
+    scale: Sequence[str] = (),
+) -> list[Container]:
+    """Build what is stale, start the stack of ``environment`` and wait until it is healthy."""
+    env = environment.name
+    if envfiles.layer_files(ws.stack, env):  # under --dry a new file is only announced
+        envcheck.raise_for(env, envcheck.check_environment(ws.stack, env, ignored=git_ignored(ws)))
+    scale_args(environment, scale)  # a typo stops us before the build
+    if build:
+        build_images(ws, environment.images, no_cache=no_cache)
+    return start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)
+
+
+def down(ws: Workspace, environment: Environment, *, volumes: bool = False) -> None:
+    """Stop and remove every container of ``environment`` (all profiles, all replicas).
+
+    Named volumes stay unless ``volumes``.
+    """
+    args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
+    ws.runner.run(environment.compose(ws.engine, *args))
+
+
+def compose_passthrough(
+    ws: Workspace, environment: Environment, *args: str, interactive: bool = False
+) -> None:
+    """Run ``docker compose <args>`` against the stack, streaming its output."""
+    ws.runner.run(environment.compose(ws.engine, *args), interactive=interactive)
+
+
+def urls(containers: Sequence[Container]) -> list[str]:
+    """Return ``service  URL`` lines for every published port."""
+    return [
+        f"{container.service:<10} {url}"
+        for container in containers
+        for url in dict.fromkeys(port.url() for port in container.ports)
+    ]
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One container of some environment, for ``inv status``."""
+
+    env: str
+    project: str
+    service: str
+    state: str
+    health: str
+    ports: str
+
+
+def _env_of(stack: Stack, project: str) -> str | None:
+    matches = [
+        env
+        for env in stack.environments
+        if project == project_name(stack, env) or project.startswith(project_name(stack, env) + "-")
+    ]
+    return max(matches, key=len) if matches else None
+
+
+_PS_FORMAT = "\t".join(
+    (
+        '{{.Label "com.docker.compose.project"}}',
+        '{{.Label "com.docker.compose.service"}}',
+        "{{.State}}",
+        "{{.Status}}",
+        "{{.Ports}}",
+    )
+)
+
+
+def status_rows(ws: Workspace) -> list[StatusRow]:
+    """Return every container of every environment of the stack (run ids included)."""
+    result = ws.runner.run(
+        [
+            "docker",
+            "ps",
+            "--all",
+            "--filter",
+            "label=com.docker.compose.project",
+            "--format",
+            _PS_FORMAT,
+        ],
+        capture=True,
+        query=True,
+    )
+    rows = []
+    for line in result.stdout.splitlines():
+        project, service, state, status, ports = (line.split("\t") + [""] * 5)[:5]
+        env = _env_of(ws.stack, project)
+        if env is None:
+            continue
+        health = ""
+        for word in ("unhealthy", "healthy", "starting"):
+            if f"({word})" in status or f"health: {word}" in status:
+                health = word
+                break
+        rows.append(StatusRow(env, project, service, state, health, ports))
+    return sorted(rows, key=lambda r: (r.env, r.project, r.service))
+
+
+def format_table(rows: Sequence[StatusRow]) -> str:
+    """Render rows as an aligned table with a header."""
+    header = ("ENV", "PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS")
+    cells = [header] + [
+        (r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in cells
+    )
