@@ -6,9 +6,11 @@ import os
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from shipyard.environment import Environment, Image
 from tests.unit.fakes import FakeRunner
 
 DOCKERFILE = """\
@@ -81,3 +83,28 @@ _ORIGINAL_POPEN = subprocess.Popen
 def real_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Allow real processes in this test (the subprocess runner's own tests)."""
     monkeypatch.setattr(subprocess, "Popen", _ORIGINAL_POPEN)
+
+
+def environment(
+    root: Path,
+    name: str,
+    services: dict[str, Any],
+    *,
+    images: tuple[Image, ...] = (),
+    profiles: tuple[str, ...] = (),
+) -> Environment:
+    """Return an Environment as `resolve` would, for the fixture project at ``root``."""
+    return Environment(
+        name=name,
+        project=f"demo-app-{name}",
+        files=(root / "compose/docker-compose.yml", root / f"compose/docker-compose.{name}.yml"),
+        env_files=(root / f"env/.env.{name}",),
+        services=services,
+        images=images,
+        profiles=profiles,
+    )
+
+
+def app_image(root: Path, target: str = "test", services: tuple[str, ...] = ("tests",)) -> Image:
+    """Return the fixture project's image of ``target`` (context: the project root)."""
+    return Image(f"demo-app:{target}", root, root / "docker/Dockerfile", target, services=services)

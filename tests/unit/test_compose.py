@@ -2,23 +2,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from shipyard.compose import Container, Port, compose_command, parse_ps, project_name
-from shipyard.config import load_stack
+from shipyard.compose import (
+    Container,
+    Port,
+    compose_command,
+    load_yaml,
+    parse_ps,
+    service_dependencies,
+)
 from shipyard.engine import Engine
+from shipyard.errors import ConfigError
 
 PLUGIN = Engine(buildx=False, compose=("docker", "compose"))
 STANDALONE = Engine(buildx=False, compose=("docker-compose",))
 
 
-@pytest.mark.usefixtures("project")
-def test_compose_command_names_files_project_and_env_files() -> None:
-    """Base file, the overlay, a project of its own, then the env files, then the args."""
-    stack = load_stack()
+def test_compose_command_names_project_files_env_files_profiles_then_args() -> None:
+    """The project, every file, the env files, the profiles, then the command's own args."""
     argv = compose_command(
-        PLUGIN, stack, "dev", "up", "--detach", env_files=[stack.env_dir / ".env.dev"]
+        PLUGIN,
+        "up",
+        "--detach",
+        project="demo-app-dev",
+        files=[Path("compose/docker-compose.yml"), Path("compose/docker-compose.dev.yml")],
+        env_files=[Path("env/.env.dev")],
+        profiles=["etl"],
     )
     assert argv == [
         "docker",
@@ -31,44 +43,57 @@ def test_compose_command_names_files_project_and_env_files() -> None:
         "compose/docker-compose.dev.yml",
         "--env-file",
         "env/.env.dev",
+        "--profile",
+        "etl",
         "up",
         "--detach",
     ]
 
 
-@pytest.mark.usefixtures("project")
-def test_standalone_compose_and_explicit_project() -> None:
-    """docker-compose v1-style binary and a throwaway project name."""
-    argv = compose_command(STANDALONE, load_stack(), "test", "ps", project="demo-app-test-1a2b")
-    assert argv == [
-        "docker-compose",
-        "--project-name",
-        "demo-app-test-1a2b",
-        "--file",
-        "compose/docker-compose.yml",
-        "--file",
-        "compose/docker-compose.test.yml",
-        "ps",
-    ]
+def test_standalone_compose() -> None:
+    """docker-compose v1-style binary."""
+    argv = compose_command(STANDALONE, "ps", project="p", files=[Path("c.yml")])
+    assert argv == ["docker-compose", "--project-name", "p", "--file", "c.yml", "ps"]
 
 
 def test_paths_outside_the_current_folder_are_absolute(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Run from elsewhere, the command still points at the right files."""
-    stack = load_stack()
     monkeypatch.chdir(project.parent)
-    argv = compose_command(PLUGIN, stack, "ci", "config")
-    assert argv[5] == "demo/compose/docker-compose.yml"
+    argv = compose_command(PLUGIN, "config", project="p", files=[project / "compose/x.yml"])
+    assert argv[5] == "demo/compose/x.yml"
 
 
-@pytest.mark.usefixtures("project")
-def test_project_names_never_collide_across_environments() -> None:
-    """Dev and test stacks (and each test run) have different project names."""
-    stack = load_stack()
-    assert project_name(stack, "dev") == "demo-app-dev"
-    assert project_name(stack, "test") == "demo-app-test"
-    assert project_name(stack, "test", "ab12cd34") == "demo-app-test-ab12cd34"
+def test_load_yaml_reads_composes_reset_and_override_tags(tmp_path: Path) -> None:
+    """Valid overlays using !reset and !override are read, not rejected as bad YAML."""
+    path = tmp_path / "o.yml"
+    path.write_text(
+        "services:\n  api:\n    ports: !reset []\n    environment: !override\n      A: b\n"
+    )
+    assert load_yaml(path) == {"services": {"api": {"ports": [], "environment": {"A": "b"}}}}
+
+
+def test_load_yaml_names_a_broken_file(project: Path) -> None:
+    """Broken YAML is a ConfigError naming the file, not a traceback."""
+    path = project / "compose/bad.yml"
+    path.write_text("services: [\n")
+    with pytest.raises(ConfigError, match=r"compose/bad.yml is not valid YAML"):
+        load_yaml(path)
+
+
+def test_service_dependencies_follow_the_merged_model() -> None:
+    """Direct and indirect dependencies, from Compose's merged depends_on."""
+    services: dict[str, Any] = {
+        "tests": {"depends_on": {"api": {}, "db": {}}},
+        "api": {"depends_on": {"migrate": {}}},
+        "migrate": {"depends_on": {"db": {}}},
+        "db": {},
+        "worker": {"depends_on": {"db": {}}},
+    }
+    assert service_dependencies(services, "tests") == ["api", "db", "migrate"]
+    with pytest.raises(ConfigError, match="no service 'nope' to run the tests in"):
+        service_dependencies(services, "nope")
 
 
 ROW_API = {

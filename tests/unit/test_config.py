@@ -8,18 +8,18 @@ from shipyard.config import env_var, load_stack, project_slug
 from shipyard.errors import ConfigError
 
 
-def test_conventions_discover_environments_stages_and_paths(project: Path) -> None:
+def test_conventions_discover_environments_and_paths(project: Path) -> None:
     """With no settings, the layout itself describes the stack."""
     stack = load_stack()
     assert stack.root == project
     assert stack.project == "demo-app"
-    assert stack.image == "demo-app"
     assert stack.environments == ("ci", "dev", "prod", "test")
-    assert stack.stages == ("base", "builder", "development", "test", "production")
     assert stack.compose_dir == project / "compose"
     assert stack.env_dir == project / "env"
-    assert stack.dockerfile == project / "docker/Dockerfile"
-    assert stack.context == project
+    assert stack.compose_files("dev") == (
+        project / "compose/docker-compose.yml",
+        project / "compose/docker-compose.dev.yml",
+    )
     assert stack.timeout == 180.0
     assert stack.ca_bundle is None
 
@@ -31,35 +31,35 @@ def test_root_is_found_from_a_subfolder(project: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("env", "target"),
-    [("dev", "development"), ("test", "test"), ("ci", "test"), ("prod", "production")],
+    ("key", "fix"),
+    [
+        ("image", "give each built service 'image: name:tag' in compose/"),
+        ("dockerfile", "set 'build: {dockerfile: ...}' on the services in compose/"),
+        ("context", "set 'build: {context: ...}' on the services in compose/"),
+        (
+            "targets",
+            "set 'build: {target: ...}' per environment in compose/docker-compose.<env>.yml",
+        ),
+    ],
 )
-def test_conventional_targets(project: Path, env: str, target: str) -> None:
-    """Each conventional environment runs its conventional stage."""
-    assert load_stack().target(env) == target
-
-
-def test_build_targets_are_the_stages_environments_run_in_dockerfile_order(project: Path) -> None:
-    """`docker-build` with no target builds these, not base or builder."""
-    assert load_stack().build_targets() == ("development", "test", "production")
-
-
-def test_targets_table_maps_a_new_environment(project: Path) -> None:
-    """[tool.shipyard.targets] maps an environment to any stage."""
-    (project / "compose/docker-compose.staging.yml").write_text("services: {}\n")
+def test_settings_of_the_one_image_model_point_at_compose(
+    project: Path, key: str, fix: str
+) -> None:
+    """image/dockerfile/context/targets moved to Compose: the error says where they live now."""
     with (project / "pyproject.toml").open("a") as f:
-        f.write('[tool.shipyard.targets]\nstaging = "builder"\n')
-    stack = load_stack()
-    assert stack.target("staging") == "builder"
-    assert stack.build_targets() == ("builder", "development", "test", "production")
+        f.write(f'{key} = "x"\n' if key != "targets" else '[tool.shipyard.targets]\nx = "y"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_stack()
+    assert caught.value.message == f"[tool.shipyard] {key}: images are declared in Compose now"
+    assert caught.value.tip == f"{fix}, then remove the key from [tool.shipyard]"
 
 
 def test_pyproject_beats_convention(project: Path) -> None:
     """A [tool.shipyard] value replaces the convention and says where it came from."""
     with (project / "pyproject.toml").open("a") as f:
-        f.write('image = "registry.example/demo"\ntimeout = 30\n')
+        f.write('project = "Other Name"\ntimeout = 30\n')
     stack = load_stack()
-    assert stack.image == "registry.example/demo"
+    assert stack.project == "other-name"
     assert stack.timeout == 30.0
     assert stack.sources["timeout"] == "pyproject.toml"
 
@@ -110,12 +110,6 @@ def test_unknown_environment_names_the_known_ones(project: Path) -> None:
         == "unknown environment 'stagign' (this stack has: ci, dev, prod, test)"
     )
     assert caught.value.tip == "use one of those, or add compose/docker-compose.stagign.yml"
-
-
-def test_unknown_stage(project: Path) -> None:
-    """A target the Dockerfile lacks is named, with the stages it has."""
-    with pytest.raises(ConfigError, match="Dockerfile has no stage 'prod'"):
-        load_stack().check_target("prod")
 
 
 def test_unknown_pyproject_key(project: Path) -> None:

@@ -11,12 +11,32 @@ def answers(table: dict[tuple[str, ...], int]) -> FakeRunner:
     return FakeRunner(lambda argv: (table.get(tuple(argv), 0), ""))
 
 
-def test_buildx_and_compose_plugin() -> None:
-    """Both probes answer: buildx builds, `docker compose` runs stacks."""
-    runner = answers({})
-    assert detect_engine(runner) == Engine(buildx=True, compose=("docker", "compose"))
-    assert runner.argvs == [["docker", "buildx", "version"], ["docker", "compose", "version"]]
+INSPECT = "Name:          default\nDriver:        {driver}\nLast Activity: 2026-11-22\n"
+
+
+@pytest.mark.parametrize(
+    ("driver", "exports"), [("docker", False), ("docker-container", True), ("remote", True)]
+)
+def test_buildx_its_driver_and_compose_plugin(driver: str, exports: bool) -> None:
+    """The probes answer: buildx with its driver builds, `docker compose` runs stacks."""
+    runner = FakeRunner(
+        lambda argv: (0, INSPECT.format(driver=driver) if argv[2:3] == ["inspect"] else "")
+    )
+    engine = detect_engine(runner)
+    assert engine == Engine(buildx=True, compose=("docker", "compose"), driver=driver)
+    assert engine.exports_cache is exports
+    assert runner.argvs == [
+        ["docker", "buildx", "version"],
+        ["docker", "buildx", "inspect"],
+        ["docker", "compose", "version"],
+    ]
     assert all(call.options["query"] for call in runner.calls)
+
+
+def test_unreadable_buildx_inspect_means_the_docker_driver() -> None:
+    """When `buildx inspect` says nothing useful, assume the driver that cannot export a cache."""
+    engine = detect_engine(answers({("docker", "buildx", "inspect"): 1}))
+    assert (engine.driver, engine.exports_cache) == ("docker", False)
 
 
 def test_no_buildx_falls_back_to_in_client_buildkit_and_standalone_compose() -> None:
@@ -24,7 +44,8 @@ def test_no_buildx_falls_back_to_in_client_buildkit_and_standalone_compose() -> 
     runner = answers({("docker", "buildx", "version"): 1, ("docker", "compose", "version"): 1})
     engine = detect_engine(runner)
     assert engine == Engine(buildx=False, compose=("docker-compose",))
-    assert engine.build_argv() == ["docker", "build"]
+    assert engine.build_env() == {"DOCKER_BUILDKIT": "1"}
+    assert ["docker", "buildx", "inspect"] not in runner.argvs
 
 
 def test_no_compose_at_all() -> None:

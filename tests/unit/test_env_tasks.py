@@ -55,7 +55,7 @@ def test_env_init_never_overwrites_without_force(
     assert caught.value.code == 1
     assert capsys.readouterr().err == (
         "ERROR: env/.env.dev exists already\n"
-        "TIP: keep it, or run 'inv env-init dev --force' to start over (its values are lost)\n"
+        "TIP: keep it, or run 'inv env-init --env dev --force' to start over (its values are lost)\n"
     )
     assert target.read_text() == "USER=mine\nPASSWORD=mine-too\n"
     env.env_init(MockContext(), force=True)
@@ -117,7 +117,7 @@ def test_env_explain_json(contract: Path, capsys: pytest.CaptureFixture[str]) ->
     }
     c = MockContext(
         run={
-            f"{DEV} config --format json": Result(json.dumps(model)),
+            f"{DEV} --profile '*' config --format json": Result(json.dumps(model)),
             "docker image inspect --format '{{json .Config.Env}}' demo-app:development": Result(
                 exited=1
             ),
@@ -144,11 +144,11 @@ def test_env_explain_json(contract: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_env_explain_unknown_key(contract: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A key no service sees is an error with a tip."""
     (contract / "env/.env.dev").write_text("USER=demo\nPASSWORD=local-value-123\n")
-    c = MockContext(run={f"{DEV} config --format json": Result('{"services": {}}')})
+    c = MockContext(run={f"{DEV} --profile '*' config --format json": Result('{"services": {}}')})
     with pytest.raises(Exit):
         env.env_explain(c, key="NOPE")
     assert capsys.readouterr().err == (
-        "ERROR: no service of the dev stack sees NOPE\nTIP: run 'inv env-explain dev' to list every variable\n"
+        "ERROR: no service of the dev stack sees NOPE\nTIP: run 'inv env-explain --env dev' to list every variable\n"
     )
 
 

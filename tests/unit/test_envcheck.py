@@ -7,12 +7,12 @@ import pytest
 from shipyard.config import load_stack
 from shipyard.envcheck import (
     EnvCheckFailed,
-    IgnoredBy,
     Problem,
     check_environment,
     placeholder_reason,
     raise_for,
 )
+from shipyard.workspace import IgnoredBy
 
 CONTRACT = """\
 POSTGRES_USER=demo
@@ -57,7 +57,7 @@ def test_missing_file(project: Path) -> None:
     """No env file: say how to create one."""
     (project / "env/.env.example").write_text(CONTRACT)
     found = check_environment(load_stack(), "dev", ignored=always_ignored)
-    assert [str(p) for p in found] == ["env/.env.dev: does not exist: run 'inv env-init dev'"]
+    assert [str(p) for p in found] == ["env/.env.dev: does not exist: run 'inv env-init --env dev'"]
 
 
 def test_missing_key(project: Path) -> None:
@@ -191,7 +191,7 @@ def test_raise_for_lists_every_problem() -> None:
         "ERROR: 2 problem(s) in the dev env files\n"
         "    env/.env.dev: A is missing\n"
         "    env/.env.dev:3: B is not in the contract\n"
-        "TIP: fix each line above, then run 'inv env-check dev'"
+        "TIP: fix each line above, then run 'inv env-check --env dev'"
     )
 
 

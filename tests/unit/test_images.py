@@ -4,19 +4,39 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.config import load_stack
 from shipyard.engine import Engine
+from shipyard.environment import Image
 from shipyard.errors import ConfigError
-from shipyard.images import CachePlan, build_command, cache_plan, image_tags
+from shipyard.images import (
+    BuildOptions,
+    CachePlan,
+    bake_command,
+    bake_definition,
+    build_command,
+    build_waves,
+    cache_image,
+    cache_plan,
+)
 
 CLASSIC = Engine(buildx=False, compose=("docker", "compose"))
-BUILDX = Engine(buildx=True, compose=("docker", "compose"))
+BUILDX = Engine(buildx=True, compose=("docker", "compose"), driver="docker")
+CONTAINER = Engine(buildx=True, compose=("docker", "compose"), driver="docker-container")
 
 
-@pytest.mark.usefixtures("project")
-def test_build_with_in_client_buildkit() -> None:
-    """Without buildx: `docker build` (BuildKit comes from DOCKER_BUILDKIT=1 in its env)."""
-    argv = build_command(CLASSIC, load_stack(), "production", sha="1a2b3c4")
+@pytest.fixture
+def image(project: Path) -> Image:
+    return Image(
+        ref="demo-app:production",
+        context=project / "app",
+        dockerfile=project / "docker/Dockerfile",
+        target="production",
+        services=("api", "worker"),
+    )
+
+
+def test_classic_build_command(image: Image) -> None:
+    """`docker build` with the Dockerfile, target, both tags, labels and the context."""
+    argv = build_command(image, BuildOptions(project="demo-app", sha="1a2b3c4"))
     assert argv == [
         "docker",
         "build",
@@ -34,60 +54,77 @@ def test_build_with_in_client_buildkit() -> None:
         "dev.shipyard.target=production",
         "--label",
         "org.opencontainers.image.revision=1a2b3c4",
-        ".",
+        "app",
     ]
     assert CLASSIC.build_env() == {"DOCKER_BUILDKIT": "1"}
-
-
-@pytest.mark.usefixtures("project")
-def test_build_with_buildx_secret_cache_and_no_cache() -> None:
-    """With buildx: `--load` into the engine; CA bundle as a secret; cache sources; no cache."""
-    argv = build_command(
-        BUILDX,
-        load_stack(),
-        "test",
-        ca_bundle=Path("/etc/ssl/ca.pem"),
-        cache=CachePlan(("type=registry,ref=registry.local/demo:test",)),
-        no_cache=True,
-    )
-    assert argv == [
-        "docker",
-        "buildx",
-        "build",
-        "--load",
-        "--file",
-        "docker/Dockerfile",
-        "--target",
-        "test",
-        "--tag",
-        "demo-app:test",
-        "--label",
-        "org.opencontainers.image.title=demo-app",
-        "--label",
-        "dev.shipyard.target=test",
-        "--secret",
-        "id=ca,src=/etc/ssl/ca.pem",
-        "--cache-from",
-        "type=registry,ref=registry.local/demo:test",
-        "--no-cache",
-        ".",
-    ]
     assert BUILDX.build_env() == {}
 
 
-def test_build_context_from_config(project: Path) -> None:
-    """[tool.shipyard] context moves the build context (here: app/)."""
-    with (project / "pyproject.toml").open("a") as f:
-        f.write('context = "app"\n')
-    assert build_command(CLASSIC, load_stack(), "test")[-1] == "app"
+def test_classic_build_with_secrets_args_cache_and_no_cache(image: Image) -> None:
+    """CA bundle, settings' and Compose's secrets, build args, cache source, --no-cache."""
+    image = Image(
+        image.ref,
+        image.context,
+        image.dockerfile,
+        None,
+        {"PYTHON_IMAGE": "python:3.12-slim"},
+        ("id=npmrc,src=/home/u/.npmrc",),
+    )
+    options = BuildOptions(
+        project="demo-app",
+        no_cache=True,
+        ca_bundle=Path("/etc/ssl/ca.pem"),
+        secrets=("id=uv_index_password,env=UV_PASSWORD",),
+    )
+    argv = build_command(image, options, CachePlan(("reg/c:demo-app-production",)))
+    assert argv == [
+        "docker",
+        "build",
+        "--file",
+        "docker/Dockerfile",
+        "--tag",
+        "demo-app:production",
+        "--label",
+        "org.opencontainers.image.title=demo-app",
+        "--secret",
+        "id=ca,src=/etc/ssl/ca.pem",
+        "--secret",
+        "id=uv_index_password,env=UV_PASSWORD",
+        "--secret",
+        "id=npmrc,src=/home/u/.npmrc",
+        "--build-arg",
+        "PYTHON_IMAGE=python:3.12-slim",
+        "--cache-from",
+        "reg/c:demo-app-production",
+        "--no-cache",
+        "app",
+    ]
 
 
-@pytest.mark.usefixtures("project")
-def test_tags() -> None:
-    """<image>:<target>, plus <image>:<target>-<sha> in a git checkout."""
-    stack = load_stack()
-    assert image_tags(stack, "test") == ["demo-app:test"]
-    assert image_tags(stack, "test", "abc1234") == ["demo-app:test", "demo-app:test-abc1234"]
+@pytest.mark.parametrize(
+    ("ref", "repository", "tag", "tags"),
+    [
+        ("demo:test", "demo", "test", ["demo:test", "demo:test-abc1234"]),
+        ("demo", "demo", "latest", ["demo", "demo:latest-abc1234"]),
+        (
+            "reg:5000/team/demo:dev",
+            "reg:5000/team/demo",
+            "dev",
+            ["reg:5000/team/demo:dev", "reg:5000/team/demo:dev-abc1234"],
+        ),
+        (
+            "reg:5000/demo",
+            "reg:5000/demo",
+            "latest",
+            ["reg:5000/demo", "reg:5000/demo:latest-abc1234"],
+        ),
+    ],
+)
+def test_image_names_and_tags(ref: str, repository: str, tag: str, tags: list[str]) -> None:
+    """The name Compose runs, plus <name>:<tag>-<sha>; a registry's port is not a tag."""
+    image = Image(ref, Path("/c"), Path("/c/Dockerfile"))
+    assert (image.repository, image.tag, image.tags("abc1234")) == (repository, tag, tags)
+    assert image.tags() == [ref]
 
 
 @pytest.mark.parametrize(
@@ -95,64 +132,155 @@ def test_tags() -> None:
     [
         pytest.param(CLASSIC, None, True, CachePlan(), id="no-cache-ref"),
         pytest.param(
-            CLASSIC,
-            "reg:5000/demo-cache",
-            False,
-            CachePlan(("reg:5000/demo-cache:test",)),
-            id="inline-pull",
+            CLASSIC, "reg:5000/c", False, CachePlan(("reg:5000/c:demo-test",)), id="classic-pull"
         ),
         pytest.param(
             CLASSIC,
-            "reg:5000/demo-cache",
+            "reg:5000/c",
             True,
             CachePlan(
-                ("reg:5000/demo-cache:test",),
+                ("reg:5000/c:demo-test",),
                 (),
                 {"BUILDKIT_INLINE_CACHE": "1"},
-                push="reg:5000/demo-cache:test",
+                push="reg:5000/c:demo-test",
             ),
-            id="inline-push",
+            id="classic-inline-push",
         ),
         pytest.param(
             BUILDX,
-            "reg:5000/demo-cache",
+            "reg:5000/c",
+            False,
+            CachePlan(("type=registry,ref=reg:5000/c:demo-test",)),
+            id="docker-driver-pull",
+        ),
+        pytest.param(
+            BUILDX,
+            "reg:5000/c",
             True,
             CachePlan(
-                ("type=registry,ref=reg:5000/demo-cache:test",),
-                ("type=registry,ref=reg:5000/demo-cache:test,mode=max",),
+                ("type=registry,ref=reg:5000/c:demo-test",),
+                ("type=inline",),
+                push="reg:5000/c:demo-test",
             ),
-            id="buildx-registry",
+            id="docker-driver-inline-push",
         ),
         pytest.param(
-            BUILDX,
+            CONTAINER,
+            "reg:5000/c",
+            True,
+            CachePlan(
+                ("type=registry,ref=reg:5000/c:demo-test",),
+                ("type=registry,ref=reg:5000/c:demo-test,mode=max",),
+            ),
+            id="container-driver-registry",
+        ),
+        pytest.param(
+            CONTAINER,
             "type=gha",
             True,
             CachePlan(("type=gha",), ("type=gha,mode=max",)),
-            id="buildx-gha",
+            id="container-driver-gha",
         ),
-        pytest.param(BUILDX, "type=gha", False, CachePlan(("type=gha",)), id="buildx-gha-pull"),
+        pytest.param(CONTAINER, "type=gha", False, CachePlan(("type=gha",)), id="gha-pull"),
     ],
 )
 def test_cache_plans(engine: Engine, ref: str | None, push: bool, plan: CachePlan) -> None:
-    """One setting, the right flags for buildx and for the classic builder's inline cache."""
-    assert cache_plan(engine, ref, "test", push=push) == plan
+    """Registry export where the driver can, inline cache in a pushed image where it cannot."""
+    image = Image("team/demo:test", Path("/c"), Path("/c/Dockerfile"), "test")
+    assert cache_plan(engine, ref, image, push=push) == plan
 
 
-def test_exporter_specs_need_buildx() -> None:
-    """type=gha without buildx is a clear error."""
-    with pytest.raises(ConfigError, match="has no buildx"):
-        cache_plan(CLASSIC, "type=gha", "test", push=True)
+@pytest.mark.parametrize("engine", [CLASSIC, BUILDX], ids=["classic", "docker-driver"])
+def test_exporter_specs_need_an_exporting_driver(engine: Engine) -> None:
+    """type=gha where no cache can be exported is a clear error with the fix."""
+    image = Image("demo:test", Path("/c"), Path("/c/Dockerfile"))
+    with pytest.raises(ConfigError, match="docker-container driver") as caught:
+        cache_plan(engine, "type=gha", image, push=True)
+    assert caught.value.tip is not None
+    assert "docker buildx create --use --driver docker-container" in caught.value.tip
 
 
-@pytest.mark.usefixtures("project")
-def test_inline_cache_flags_in_the_command() -> None:
-    """The classic builder pushes inline cache metadata and reads it back."""
-    plan = cache_plan(CLASSIC, "reg:5000/c", "test", push=True)
-    argv = build_command(CLASSIC, load_stack(), "test", cache=plan)
-    assert argv[-5:] == [
-        "--build-arg",
-        "BUILDKIT_INLINE_CACHE=1",
-        "--cache-from",
-        "reg:5000/c:test",
-        ".",
+def test_cache_image_is_one_tag_per_image() -> None:
+    """Every image of a stack has its own cache tag under the one cache-ref."""
+    api = Image("reg:5000/team/api:development", Path("/c"), Path("/c/D"))
+    assert cache_image("reg:5000/cache", api) == "reg:5000/cache:api-development"
+
+
+def test_bake_definition(image: Image, project: Path) -> None:
+    """One bake target per image: context, Dockerfile, target, tags, labels, secrets, cache."""
+    test = Image(
+        "demo-app:test",
+        project / "app",
+        project / "docker/Dockerfile",
+        "test",
+        {"EXTRA": "1"},
+        services=("tests",),
+    )
+    options = BuildOptions(
+        project="demo-app", sha="abc1234", no_cache=True, ca_bundle=Path("/etc/ca.pem")
+    )
+    plans = {test.ref: CachePlan(("type=registry,ref=r/c:demo-app-test",), ("type=inline",))}
+    definition = bake_definition([image, test], options, plans)
+    assert definition == {
+        "group": {"default": {"targets": ["demo-app_production", "demo-app_test"]}},
+        "target": {
+            "demo-app_production": {
+                "context": str(project / "app"),
+                "dockerfile": str(project / "docker/Dockerfile"),
+                "target": "production",
+                "tags": ["demo-app:production", "demo-app:production-abc1234"],
+                "labels": {
+                    "org.opencontainers.image.title": "demo-app",
+                    "dev.shipyard.target": "production",
+                    "org.opencontainers.image.revision": "abc1234",
+                },
+                "secret": ["id=ca,src=/etc/ca.pem"],
+                "no-cache": True,
+            },
+            "demo-app_test": {
+                "context": str(project / "app"),
+                "dockerfile": str(project / "docker/Dockerfile"),
+                "target": "test",
+                "tags": ["demo-app:test", "demo-app:test-abc1234"],
+                "labels": {
+                    "org.opencontainers.image.title": "demo-app",
+                    "dev.shipyard.target": "test",
+                    "org.opencontainers.image.revision": "abc1234",
+                },
+                "args": {"EXTRA": "1"},
+                "secret": ["id=ca,src=/etc/ca.pem"],
+                "cache-from": ["type=registry,ref=r/c:demo-app-test"],
+                "cache-to": ["type=inline"],
+                "no-cache": True,
+            },
+        },
+    }
+    assert bake_command(Path("/tmp/b/docker-bake.json")) == [
+        "docker",
+        "buildx",
+        "bake",
+        "--file",
+        "/tmp/b/docker-bake.json",
+        "--load",
     ]
+
+
+def _image(root: Path, name: str, base: str) -> Image:
+    dockerfile = root / f"{name}.Dockerfile"
+    dockerfile.write_text(f"FROM {base} AS build\nFROM build AS final\n")
+    return Image(f"{name}:1", root, dockerfile, "final")
+
+
+def test_build_waves_follow_from_lines(tmp_path: Path) -> None:
+    """An image built FROM another image of the stack comes in a later wave."""
+    base = _image(tmp_path, "base", "python:3.13-slim")
+    api = _image(tmp_path, "api", "base:1")
+    web = _image(tmp_path, "web", "python:3.13-slim")
+    assert build_waves([api, base, web]) == [[base, web], [api]]
+
+
+def test_build_waves_refuse_a_cycle(tmp_path: Path) -> None:
+    """Two images each built FROM the other cannot be ordered: a clear error."""
+    a, b = _image(tmp_path, "a", "b:1"), _image(tmp_path, "b", "a:1")
+    with pytest.raises(ConfigError, match="a:1, b:1 are each built FROM another"):
+        build_waves([a, b])

@@ -30,13 +30,9 @@ def test_labels() -> None:
     }
 
 
-def test_labels_overlay_covers_services_networks_and_volumes(tmp_path: Path) -> None:
-    """Services and volumes of every file, and the default network, get the labels."""
-    base = tmp_path / "base.yml"
-    base.write_text("services:\n  db: {}\n  api: {}\nvolumes:\n  data: {}\n")
-    overlay = tmp_path / "test.yml"
-    overlay.write_text("services:\n  tests: {profiles: [tests]}\nnetworks:\n  back: {}\n")
-    data = yaml.safe_load(runs.labels_overlay(RUN, [base, overlay]))
+def test_labels_overlay_covers_services_networks_and_volumes() -> None:
+    """Every service, volume and network of the merged model, and the default network."""
+    data = yaml.safe_load(runs.labels_overlay(RUN, ["db", "api", "tests"], ["back"], ["data"]))
     labels = RUN.labels()
     assert data == {
         "services": {

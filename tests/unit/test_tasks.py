@@ -18,12 +18,40 @@ GIT = "git -C . rev-parse --short HEAD"
 COMPOSE = "docker compose --project-name demo-app-{env} --file compose/docker-compose.yml --file compose/docker-compose.{env}.yml --env-file env/.env.{env}"
 DEV = COMPOSE.format(env="dev")
 TEST = COMPOSE.format(env="test")
+ALL = " --profile '*'"  # every command but `up` sees every profile's services
+DEV_Q = DEV + ALL
+TEST_Q = TEST + ALL
+UP = "up --detach --remove-orphans --no-build"
+TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
 LABELS = "--label org.opencontainers.image.title=demo-app --label dev.shipyard.target={t} --label org.opencontainers.image.revision=abc1234"
 BUILD = (
     "DOCKER_BUILDKIT=1 docker build --file docker/Dockerfile --target {t} --tag demo-app:{t} --tag demo-app:{t}-abc1234 "
     + LABELS
     + " ."
 )
+
+
+def config(env: str, env_file: str | None = None) -> str:
+    """Return the query that reads an environment's merged model (every profile)."""
+    return (
+        COMPOSE.format(env=env).replace(f"env/.env.{env}", env_file or f"env/.env.{env}")
+        + ALL
+        + " config --format json"
+    )
+
+
+def model(env: str) -> str:
+    """Return what Compose says of an environment: api/worker/migrate built, db pulled."""
+    root = str(Path.cwd())
+    target = TARGETS[env]
+    built = {
+        "image": f"demo-app:{target}",
+        "build": {"context": root, "dockerfile": "docker/Dockerfile", "target": target},
+    }
+    services = {"db": {"image": "postgres:17"}, "api": built, "migrate": built, "worker": built}
+    return json.dumps({"services": services, "volumes": {"db-data": {}}})
+
+
 HEALTHY = "\n".join(
     json.dumps(
         {
@@ -49,8 +77,20 @@ HEALTHY = "\n".join(
 
 
 def context(extra: dict[str, Result] | None = None, *, dry: bool = False) -> MockContext:
-    c = MockContext(run={GIT: Result("abc1234\n"), **(extra or {})})
+    """Return a MockContext answering the git query, every model query, and ``extra``; nothing else."""
+    answers = {GIT: Result("abc1234\n"), **(extra or {})}
+    c = MockContext(run=Result(""), repeat=True)
     c.config.run.dry = dry
+
+    def answer(command: str, **_: object) -> Result:
+        if command in answers:
+            return answers[command]
+        if command.endswith(ALL + " config --format json"):
+            return Result(model(command.split("--project-name demo-app-")[1].split(maxsplit=1)[0]))
+        msg = f"unexpected command: {command}"
+        raise AssertionError(msg)
+
+    cast("Mock", c.run).side_effect = answer
     return c
 
 
@@ -67,22 +107,31 @@ def kwargs(c: MockContext) -> list[dict[str, Any]]:
     return [call.kwargs for call in calls(c)]
 
 
+@pytest.fixture
+def env_files(project: Path) -> Path:
+    """env/.env.dev and env/.env.test as a developer has them after the first `up`."""
+    for env in ("dev", "test"):
+        (project / f"env/.env.{env}").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\n")
+    return project
+
+
 @pytest.mark.usefixtures("project")
 def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixture[str]) -> None:
-    """Build the development target, up, poll until healthy, print URLs."""
+    """Read the model, build its one image once, up without Compose building, poll, print URLs."""
     c = context(
         {
             BUILD.format(t="development"): Result(),
-            f"{DEV} up --detach --remove-orphans": Result(),
-            f"{DEV} ps --all --format json": Result(HEALTHY),
+            f"{DEV} {UP}": Result(),
+            f"{DEV_Q} ps --all --format json": Result(HEALTHY),
         }
     )
     stack.dev_up(c)
     assert commands(c) == [
+        config("dev"),
         GIT,
         BUILD.format(t="development"),
-        f"{DEV} up --detach --remove-orphans",
-        f"{DEV} ps --all --format json",
+        f"{DEV} {UP}",
+        f"{DEV_Q} ps --all --format json",
     ]
     assert capsys.readouterr().out == (
         "dev stack is up: 2 containers ready\n  api        http://localhost:8000\n"
@@ -93,139 +142,216 @@ def test_dev_up_creates_the_env_file_on_first_use(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A new developer gets env/.env.dev from the example, and is told so."""
-    c = context(
-        {
-            f"{DEV} up --detach --remove-orphans": Result(),
-            f"{DEV} ps --all --format json": Result(HEALTHY),
-        }
-    )
+    c = context({f"{DEV} {UP}": Result(), f"{DEV_Q} ps --all --format json": Result(HEALTHY)})
     stack.dev_up(c, build=False)
     assert (project / "env/.env.dev").is_file()
     assert "shipyard: created " in capsys.readouterr().err
 
 
 def test_dev_up_dry_prints_and_waits_for_nothing(project: Path) -> None:
-    """`inv --dry dev-up`: the same commands, no waiting, no file created."""
-    c = context(
-        {BUILD.format(t="development"): Result(), f"{DEV} up --detach --remove-orphans": Result()},
-        dry=True,
-    )
+    """`inv --dry dev-up`: the same commands, no waiting, no file created (the example stands in)."""
+    dev = DEV.replace("env/.env.dev", "env/.env.example")
+    c = context({BUILD.format(t="development"): Result(), f"{dev} {UP}": Result()}, dry=True)
     stack.dev_up(c)
     assert commands(c) == [
+        config("dev", "env/.env.example"),
         GIT,
         BUILD.format(t="development"),
-        f"{DEV} up --detach --remove-orphans",
+        f"{dev} {UP}",
     ]
-    assert kwargs(c)[0]["dry"] is False  # the git query really ran
+    assert kwargs(c)[0]["dry"] is False  # the model query really ran
     assert not (project / "env/.env.dev").exists()
+
+
+@pytest.mark.usefixtures("project")
+def test_up_scales_a_service_and_starts_a_profile() -> None:
+    """`inv up --scale worker=3 --profile etl`: Compose gets both; queries see every profile."""
+    up = f"{DEV} --profile etl {UP} --scale worker=3"
+    c = context({f"{DEV_Q} ps --all --format json": Result(HEALTHY), up: Result()})
+    with pytest.raises(Exit):  # the fixture's model has no profile etl
+        stack.up(c, scale=["worker=3"], profile=["etl"], build=False)
+    c = context(
+        {
+            f"{DEV_Q} ps --all --format json": Result(HEALTHY),
+            f"{DEV} {UP} --scale worker=3": Result(),
+        }
+    )
+    stack.up(c, scale=["worker=3"], build=False)
+    assert commands(c)[-2:] == [f"{DEV} {UP} --scale worker=3", f"{DEV_Q} ps --all --format json"]
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [
+        ("wokrer=3", "cannot scale 'wokrer=3': the dev stack has no service 'wokrer'"),
+        ("worker=three", "cannot scale 'worker=three': the replica count must be a whole number"),
+        ("worker", "cannot scale 'worker': the replica count must be a whole number"),
+    ],
+)
+@pytest.mark.usefixtures("project")
+def test_a_bad_scale_stops_before_any_build(
+    scale: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in --scale is one ERROR line with an example; nothing is built or started."""
+    c = context()
+    with pytest.raises(Exit):
+        stack.dev_up(c, scale=[scale])
+    err = capsys.readouterr().err
+    assert err.splitlines()[-2:] == [f"ERROR: {message}", "TIP: write SERVICE=N, e.g. --scale db=3"]
+    assert commands(c) == [config("dev")]
 
 
 @pytest.mark.parametrize(
     ("task", "args", "expected"),
     [
-        pytest.param(stack.dev_down, {}, f"{DEV} down --remove-orphans", id="dev-down"),
+        pytest.param(stack.dev_down, {}, f"{DEV_Q} down --remove-orphans", id="dev-down"),
         pytest.param(
             stack.dev_down,
             {"volumes": True},
-            f"{DEV} down --remove-orphans --volumes",
+            f"{DEV_Q} down --remove-orphans --volumes",
             id="dev-down-volumes",
         ),
-        pytest.param(stack.dev_restart, {}, f"{DEV} restart", id="dev-restart"),
+        pytest.param(stack.dev_restart, {}, f"{DEV_Q} restart", id="dev-restart"),
         pytest.param(
-            stack.dev_restart, {"service": "api"}, f"{DEV} restart api", id="dev-restart-api"
+            stack.dev_restart, {"service": "api"}, f"{DEV_Q} restart api", id="dev-restart-api"
         ),
-        pytest.param(stack.dev_logs, {}, f"{DEV} logs --tail 100", id="dev-logs"),
+        pytest.param(stack.dev_logs, {}, f"{DEV_Q} logs --tail 100", id="dev-logs"),
         pytest.param(
             stack.dev_logs,
             {"service": "worker", "follow": True, "tail": 5},
-            f"{DEV} logs --tail 5 --follow worker",
+            f"{DEV_Q} logs --tail 5 --follow worker",
             id="dev-logs-follow",
         ),
-        pytest.param(stack.dev_status, {}, f"{DEV} ps --all", id="dev-status"),
+        pytest.param(stack.dev_status, {}, f"{DEV_Q} ps --all", id="dev-status"),
         pytest.param(
-            stack.test_down, {}, f"{TEST} down --remove-orphans --volumes", id="test-down"
+            stack.test_down, {}, f"{TEST_Q} down --remove-orphans --volumes", id="test-down"
         ),
-        pytest.param(stack.down, {"env": "test"}, f"{TEST} down --remove-orphans", id="down-test"),
+        pytest.param(
+            stack.down, {"env": "test"}, f"{TEST_Q} down --remove-orphans", id="down-test"
+        ),
         pytest.param(
             stack.logs,
             {"env": "test", "service": "db"},
-            f"{TEST} logs --tail 100 db",
+            f"{TEST_Q} logs --tail 100 db",
             id="logs-test",
         ),
     ],
 )
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("env_files")
 def test_compose_tasks_run_exactly_one_command(
     task: Any, args: dict[str, Any], expected: str
 ) -> None:
-    """Each stack task is one compose command against its environment's files and project."""
+    """Each stack task reads the model, then runs one compose command against every profile."""
     c = context({expected: Result()})
     task(c, **args)
-    assert commands(c) == [expected]
+    assert commands(c) == [config("test" if "test" in expected else "dev"), expected]
 
 
-@pytest.mark.usefixtures("project")
+def test_down_without_an_env_file_creates_none(project: Path) -> None:
+    """`inv down --env prod` before any env/.env.prod: its template stands in; nothing written."""
+    prod = COMPOSE.format(env="prod").replace("env/.env.prod", "env/.env.prod.example") + ALL
+    c = context({f"{prod} down --remove-orphans": Result()})
+    stack.down(c, env="prod")
+    assert commands(c) == [config("prod", "env/.env.prod.example"), f"{prod} down --remove-orphans"]
+    assert not (project / "env/.env.prod").exists()
+
+
+@pytest.mark.usefixtures("env_files")
 def test_dev_shell_is_interactive_without_a_pty_off_a_terminal() -> None:
     """`dev-shell` execs into the service; no pty unless stdin is a terminal (never on Windows)."""
-    c = context({f"{DEV} exec -T worker python -m demo.migrate": Result()})
+    c = context({f"{DEV_Q} exec -T worker python -m demo.migrate": Result()})
     stack.dev_shell(c, service="worker", cmd="python -m demo.migrate")
-    assert commands(c) == [f"{DEV} exec -T worker python -m demo.migrate"]
-    assert "pty" not in kwargs(c)[0]
+    assert commands(c)[1:] == [f"{DEV_Q} exec -T worker python -m demo.migrate"]
+    assert "pty" not in kwargs(c)[1]
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("env_files")
 def test_test_up_uses_the_test_target_and_project() -> None:
     """`test-up` builds the test stage and starts the test project."""
     c = context(
         {
             BUILD.format(t="test"): Result(),
-            f"{TEST} up --detach --remove-orphans": Result(),
-            f"{TEST} ps --all --format json": Result(HEALTHY),
+            f"{TEST} {UP}": Result(),
+            f"{TEST_Q} ps --all --format json": Result(HEALTHY),
         }
     )
     stack.test_up(c)
-    assert commands(c)[1:3] == [BUILD.format(t="test"), f"{TEST} up --detach --remove-orphans"]
+    assert commands(c)[2:4] == [BUILD.format(t="test"), f"{TEST} {UP}"]
 
 
-@pytest.mark.usefixtures("project")
-def test_docker_build_all_targets(capsys: pytest.CaptureFixture[str]) -> None:
-    """No --target: every stage an environment runs, tagged with and without the sha."""
-    builds = [BUILD.format(t=t) for t in ("development", "test", "production")]
+def _all_configs() -> list[str]:
+    return [
+        config("ci"),
+        config("dev", "env/.env.example"),
+        config("prod", "env/.env.prod.example"),
+        config("test", "env/.env.example"),
+    ]
+
+
+def test_docker_build_every_image_of_every_environment(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No option: each environment's images, each name once, tagged with and without the sha."""
+    builds = [BUILD.format(t=t) for t in ("test", "development", "production")]
     c = context({b: Result() for b in builds})
     images.docker_build(c)
-    assert commands(c) == [GIT, *builds]
+    assert commands(c) == [*_all_configs(), GIT, *builds]
     assert capsys.readouterr().out.split() == [
-        "demo-app:development",
-        "demo-app:development-abc1234",
         "demo-app:test",
         "demo-app:test-abc1234",
+        "demo-app:development",
+        "demo-app:development-abc1234",
         "demo-app:production",
         "demo-app:production-abc1234",
     ]
+    assert not (project / "env/.env.dev").exists()  # builds write no env file
 
 
 @pytest.mark.usefixtures("project")
 def test_docker_build_one_target_without_cache() -> None:
-    """--target builder --no-cache."""
-    expected = BUILD.format(t="builder").replace(" .", " --no-cache .")
+    """--target production --no-cache: only that image, every layer rebuilt."""
+    expected = BUILD.format(t="production").replace(" .", " --no-cache .")
     c = context({expected: Result()})
-    images.docker_build(c, target="builder", no_cache=True)
-    assert commands(c) == [GIT, expected]
+    images.docker_build(c, target="production", no_cache=True)
+    assert commands(c) == [*_all_configs(), GIT, expected]
 
 
 @pytest.mark.usefixtures("project")
+def test_docker_build_one_environment_and_service() -> None:
+    """--env dev --service worker: the image the worker runs in dev."""
+    expected = BUILD.format(t="development")
+    c = context({expected: Result()})
+    images.docker_build(c, env=["dev"], service="worker")
+    assert commands(c) == [config("dev", "env/.env.example"), GIT, expected]
+
+
+@pytest.mark.usefixtures("project")
+def test_docker_build_names_the_images_when_nothing_matches(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A service that builds nothing is an error listing what does build."""
+    c = context()
+    with pytest.raises(Exit):
+        images.docker_build(c, env=["dev"], service="db")
+    assert capsys.readouterr().err.splitlines()[-2:] == [
+        "ERROR: no image to build for service 'db'",
+        "TIP: the images: demo-app:development (api/migrate/worker)",
+    ]
+
+
+@pytest.mark.usefixtures("env_files")
 def test_rebuild_no_cache_then_recreates() -> None:
     """`rebuild --no-cache` rebuilds every layer, then brings the stack up again."""
     build = BUILD.format(t="development").replace(" .", " --no-cache .")
     c = context(
         {
             build: Result(),
-            f"{DEV} up --detach --remove-orphans": Result(),
-            f"{DEV} ps --all --format json": Result(HEALTHY),
+            f"{DEV} {UP}": Result(),
+            f"{DEV_Q} ps --all --format json": Result(HEALTHY),
         }
     )
     stack.rebuild(c, no_cache=True)
-    assert commands(c)[1:3] == [build, f"{DEV} up --detach --remove-orphans"]
+    assert commands(c)[2:4] == [build, f"{DEV} {UP}"]
 
 
 @pytest.mark.usefixtures("project")
@@ -299,17 +425,17 @@ def test_malformed_env_file_stops_before_compose(
     (project / "env/.env.dev").write_text("A=1\nB 2\n")
     c = context()
     with pytest.raises(Exit):
-        stack.dev_down(c)
+        stack.dev_up(c)
     assert f"{project / 'env/.env.dev'}:2: cannot parse 'B 2'" in capsys.readouterr().err
     assert commands(c) == []
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("env_files")
 def test_failed_command_exit_code_and_engine_check(capsys: pytest.CaptureFixture[str]) -> None:
     """A failing compose command exits with its status after checking the engine is up."""
     c = context(
         {
-            f"{DEV} restart": Result(exited=5, stderr="boom"),
+            f"{DEV_Q} restart": Result(exited=5, stderr="boom"),
             "docker info --format '{{.ServerVersion}}'": Result("20.10.24\n"),
         }
     )
@@ -319,12 +445,12 @@ def test_failed_command_exit_code_and_engine_check(capsys: pytest.CaptureFixture
     assert "ERROR: command failed: docker\n    command: docker compose" in capsys.readouterr().err
 
 
-@pytest.mark.usefixtures("project")
+@pytest.mark.usefixtures("env_files")
 def test_engine_down_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     """When `docker info` fails too, the error says the engine is down and how to start it."""
     c = context(
         {
-            f"{DEV} restart": Result(exited=1),
+            f"{DEV_Q} restart": Result(exited=1),
             "docker info --format '{{.ServerVersion}}'": Result(
                 exited=1, stderr="Cannot connect to the Docker daemon"
             ),
@@ -400,11 +526,12 @@ def test_docker_build_shares_layers_through_the_registry(
 ) -> None:
     """With cache-ref and --push-cache, the classic builder pushes its inline cache."""
     monkeypatch.setenv("SHIPYARD_CACHE_REF", "127.0.0.1:5000/demo-cache")
+    cached = "127.0.0.1:5000/demo-cache:demo-app-test"
     build = BUILD.format(t="test").replace(
-        " .", " --build-arg BUILDKIT_INLINE_CACHE=1 --cache-from 127.0.0.1:5000/demo-cache:test ."
+        " .", f" --build-arg BUILDKIT_INLINE_CACHE=1 --cache-from {cached} ."
     )
-    tag = "docker tag demo-app:test 127.0.0.1:5000/demo-cache:test"
-    push = "docker push 127.0.0.1:5000/demo-cache:test"
+    tag = f"docker tag demo-app:test {cached}"
+    push = f"docker push {cached}"
     c = context({build: Result(), tag: Result(), push: Result()})
     images.docker_build(c, target="test", push_cache=True)
-    assert commands(c) == [GIT, build, tag, push]
+    assert commands(c) == [*_all_configs(), GIT, build, tag, push]

@@ -9,17 +9,25 @@ from pathlib import Path
 import pytest
 
 from shipyard import testrun
-from shipyard.actions import open_workspace
-from shipyard.errors import ShipyardError, StackNotReady
+from shipyard.environment import Environment
+from shipyard.errors import ConfigError, ShipyardError, StackNotReady
+from shipyard.workspace import open_workspace
+from tests.unit.conftest import app_image, environment
 from tests.unit.fakes import FakeRunner
 
-TEST_OVERLAY = """\
-services:
-  migrate: {depends_on: {db: {condition: service_healthy}}}
-  tests:
-    profiles: [tests]
-    depends_on: {migrate: {condition: service_completed_successfully}, redis: {condition: service_healthy}}
-"""
+SERVICES = {
+    "db": {},
+    "redis": {},
+    "migrate": {"depends_on": {"db": {"condition": "service_healthy"}}},
+    "worker": {"depends_on": {"db": {"condition": "service_healthy"}}},
+    "tests": {
+        "profiles": ["tests"],
+        "depends_on": {
+            "migrate": {"condition": "service_completed_successfully"},
+            "redis": {"condition": "service_healthy"},
+        },
+    },
+}
 READY = "\n".join(
     json.dumps(r)
     for r in [
@@ -57,11 +65,17 @@ BROKEN = READY.replace(
 
 @pytest.fixture
 def stack(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (project / "compose/docker-compose.test.yml").write_text(TEST_OVERLAY)
     (project / "env/.env.test").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\n")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     return project
+
+
+@pytest.fixture
+def env(stack: Path) -> Environment:
+    """Return the test environment as Compose would report it: tests and migrate/worker built."""
+    image = app_image(stack, "test", ("migrate", "tests", "worker"))
+    return environment(stack, "test", SERVICES, images=(image,))
 
 
 def scripted(ps: str, pytest_code: int = 0, *, interrupt: bool = False) -> FakeRunner:
@@ -94,6 +108,7 @@ def compose(run_id: str, *args: str) -> list[str]:
         overlay,
         "--env-file",
         "env/.env.test",
+        *(["--profile", "*"] if args[0] != "up" else []),
         *args,
     ]
 
@@ -145,18 +160,17 @@ DANGLING = [
 PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
 
 
-@pytest.mark.usefixtures("stack")
-def test_passing_run_exact_commands() -> None:
+def test_passing_run_exact_commands(env: Environment) -> None:
     """Reap, build, up the dependencies only, wait, run pytest, copy results, tear down."""
     runner = scripted(READY)
     ws = open_workspace(runner)
-    assert testrun.docker_test(ws, ["-k", "api"], run_id="r1") == 0
+    assert testrun.docker_test(ws, env, ["-k", "api"], run_id="r1") == 0
     assert runner.argvs == [
         *sweep(),
         DANGLING,
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
         BUILD,
-        compose("r1", "up", "--detach", "--remove-orphans", "db", "migrate", "redis"),
+        compose("r1", "up", "--detach", "--remove-orphans", "--no-build", "db", "migrate", "redis"),
         compose("r1", "ps", "--all", "--format", "json"),
         compose(
             "r1",
@@ -186,10 +200,10 @@ def test_passing_run_exact_commands() -> None:
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
 
 
-def test_failing_tests_return_pytests_status_and_save_logs(stack: Path) -> None:
+def test_failing_tests_return_pytests_status_and_save_logs(stack: Path, env: Environment) -> None:
     """Pytest's status comes back; every service's log is saved; teardown still runs."""
     runner = scripted(READY, pytest_code=1)
-    assert testrun.docker_test(open_workspace(runner), [], run_id="r2") == 1
+    assert testrun.docker_test(open_workspace(runner), env, [], run_id="r2") == 1
     assert sorted(p.name for p in (stack / "results/logs").iterdir()) == [
         "db.log",
         "migrate.log",
@@ -201,30 +215,27 @@ def test_failing_tests_return_pytests_status_and_save_logs(stack: Path) -> None:
     ]
 
 
-@pytest.mark.usefixtures("stack")
-def test_failed_job_raises_and_tears_down() -> None:
+def test_failed_job_raises_and_tears_down(env: Environment) -> None:
     """A dependency job exiting 3 never reaches pytest, and the stack is removed."""
     runner = scripted(BROKEN)
     with pytest.raises(StackNotReady, match=r"migrate \(exited \(3\)\) stopped"):
-        testrun.docker_test(open_workspace(runner), [], run_id="r3")
+        testrun.docker_test(open_workspace(runner), env, [], run_id="r3")
     assert not any("--no-deps" in argv for argv in runner.argvs)
     assert compose("r3", "down", "--volumes", "--remove-orphans", "--timeout", "0") in runner.argvs
 
 
-@pytest.mark.usefixtures("stack")
-def test_interrupt_tears_down_then_propagates() -> None:
+def test_interrupt_tears_down_then_propagates(env: Environment) -> None:
     """Ctrl-C during pytest: teardown runs, then the interrupt goes on to the edge."""
     runner = scripted(READY, interrupt=True)
     with pytest.raises(KeyboardInterrupt):
-        testrun.docker_test(open_workspace(runner), [], run_id="r4")
+        testrun.docker_test(open_workspace(runner), env, [], run_id="r4")
     assert runner.argvs[-5:-3] == [
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r4-tests"],
         compose("r4", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
     ]
 
 
-@pytest.mark.usefixtures("stack")
-def test_a_test_container_that_never_started_is_not_a_pytest_status() -> None:
+def test_a_test_container_that_never_started_is_not_a_pytest_status(env: Environment) -> None:
     """When `compose run` fails before the container exists, say so instead of passing its code on."""
 
     def script(argv: list[str]) -> tuple[int, str]:
@@ -238,5 +249,24 @@ def test_a_test_container_that_never_started_is_not_a_pytest_status() -> None:
 
     runner = FakeRunner(script)
     with pytest.raises(ShipyardError, match=r"never started \('compose run' exited 1\)"):
-        testrun.docker_test(open_workspace(runner), [], run_id="r5")
+        testrun.docker_test(open_workspace(runner), env, [], run_id="r5")
     assert compose("r5", "down", "--volumes", "--remove-orphans", "--timeout", "0") in runner.argvs
+
+
+def test_a_test_service_without_dependencies_starts_nothing(stack: Path) -> None:
+    """No dependency: no `up` at all (it would start the whole stack), pytest runs alone."""
+    services = {"api": {}, "tests": {"profiles": ["tests"]}}
+    env = environment(stack, "test", services, images=(app_image(stack),))
+    runner = scripted(READY)
+    assert testrun.docker_test(open_workspace(runner), env, [], run_id="r6") == 0
+    assert not any("up" in argv for argv in runner.argvs)
+    assert any("--no-deps" in argv for argv in runner.argvs)
+
+
+def test_a_test_service_that_is_not_built_is_a_clear_error(stack: Path) -> None:
+    """A test service running someone else's image has no suite of ours: say so, run nothing."""
+    env = environment(stack, "test", {"tests": {"image": "python:3.13-slim"}})
+    runner = scripted(READY)
+    with pytest.raises(ConfigError, match="'tests' of the test stack is not built"):
+        testrun.docker_test(open_workspace(runner), env, [], run_id="r7")
+    assert runner.argvs == []
