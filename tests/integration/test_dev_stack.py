@@ -6,6 +6,8 @@ import json
 import time
 import urllib.request
 
+import pytest
+
 from tests.integration.realstack import Stack, docker
 
 SERVICES = {"api", "db", "migrate", "redis", "worker"}
@@ -89,14 +91,20 @@ def test_dev_up_status_down_keeps_the_database(stack: Stack) -> None:
     assert stack.leftovers(f"{stack.name}-dev") == {"containers": [], "networks": [], "volumes": []}
 
 
-def test_dry_run_prints_commands_and_starts_nothing(stack: Stack) -> None:
-    """`inv --dry dev-up` shows the build and up commands; no container appears."""
-    dry = stack.run("inv", "--dry", "dev-up")
+@pytest.mark.parametrize("builder", ["buildx", "docker"])
+def test_dry_run_prints_commands_and_starts_nothing(stack: Stack, builder: str) -> None:
+    """`inv --dry dev-up` shows the build (a bake, or a classic build) and up; nothing starts."""
+    dry = stack.run("inv", "--dry", "dev-up", env={"SHIPYARD_BUILDER": builder})
     assert dry.returncode == 0, dry.stderr
-    assert (
-        f"build --file docker/Dockerfile --target development --tag {stack.name}:development"
-        in dry.stdout
-    )
+    out = dry.stdout + dry.stderr
+    if builder == "buildx":
+        assert "docker buildx bake --file " in out
+        assert f'"{stack.name}:development"' in out  # the definition is shown
+    else:
+        assert (
+            "DOCKER_BUILDKIT=1 docker build --file docker/Dockerfile --target development "
+            f"--tag {stack.name}:development"
+        ) in out
     assert (
         f"docker compose --project-name {stack.name}-dev --file compose/docker-compose.yml"
         in dry.stdout

@@ -1,0 +1,1 @@
+"""The orchestrator: takes jobs and hands them to the reducer."""

@@ -1,0 +1,1 @@
+"""The reducer: sums what the orchestrator sends it."""

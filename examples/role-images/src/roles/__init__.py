@@ -1,0 +1,1 @@
+"""Three roles of one data platform, each shipped as its own image."""
