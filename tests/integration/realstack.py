@@ -172,3 +172,61 @@ def copy_stack(parent: Path) -> Stack:
         env_dev = env_dev.replace(f"{key}=", f"{key}={port}\n#{key}=")
     (root / "env/.env.dev").write_text(env_dev)
     return Stack(root, name, api_port)
+
+
+EXAMPLES = REPO / "examples"
+
+
+@dataclass
+class Example:
+    """A private copy of one of examples/, renamed so its images and projects are its own."""
+
+    root: Path
+    name: str  # replaces the example's own name in project and image names
+
+    def run(
+        self, *argv: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `inv`/`nox` of shipyard's venv in the copy, captured."""
+        return Stack(self.root, self.name, 0).run(*argv, env=env)
+
+    def images(self) -> set[str]:
+        """Return the copy's image names (repository:tag), without the per-commit tags."""
+        names = docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        return {
+            name
+            for name in names
+            if name.startswith(self.name) and "-" not in name.rsplit(":", 1)[1]
+        }
+
+    def set_ports(self, env_file: Path) -> None:
+        """Point every *_PORT of an env file at a free port, so copies never collide."""
+        lines = [
+            f"{line.split('=', 1)[0]}={free_port()}"
+            if line.split("=", 1)[0].endswith("_PORT")
+            else line
+            for line in env_file.read_text().splitlines()
+        ]
+        env_file.write_text("\n".join(lines) + "\n")
+
+
+def copy_example(example: str, parent: Path) -> Example:
+    """Copy examples/<example> under a unique name; its dev env file gets free ports."""
+    name = f"sy-ex-{uuid.uuid4().hex[:6]}"
+    root = parent / example
+    shutil.copytree(
+        EXAMPLES / example,
+        root,
+        ignore=shutil.ignore_patterns(
+            ".venv", "__pycache__", "results", ".env.dev", ".env.test", ".env.prod"
+        ),
+    )
+    for path in [root / "pyproject.toml", *sorted((root / "compose").glob("*.yml"))]:
+        path.write_text(path.read_text().replace(example, name))
+    copy = Example(root, name)
+    created = copy.run("inv", "env-init", "--env", "dev")  # fresh secrets, as a user gets them
+    if created.returncode:
+        msg = f"env-init failed in {root}: {created.stderr}"
+        raise RuntimeError(msg)
+    copy.set_ports(root / "env/.env.dev")
+    return copy

@@ -1,0 +1,1 @@
+"""A small ETL platform: a webserver, a scheduling daemon and a run worker on one image."""
