@@ -281,6 +281,12 @@ def resolve(
     )
 
 
+def _example_service(environment: Environment) -> str:
+    """Return a service worth scaling in an example: one that is built here, if any."""
+    built = [service for image in environment.images for service in image.services]
+    return next(iter(built or environment.services), "worker")
+
+
 def scale_args(environment: Environment, scales: Sequence[str]) -> list[str]:
     """Turn ``worker=3`` values into ``--scale`` arguments, checking each one."""
     args = []
@@ -294,7 +300,7 @@ def scale_args(environment: Environment, scales: Sequence[str]) -> list[str]:
                     if service not in environment.services
                     else "the replica count must be a whole number"
                 ),
-                tip=f"write SERVICE=N, e.g. --scale {next(iter(environment.services), 'worker')}=3",
+                tip=f"write SERVICE=N, e.g. --scale {_example_service(environment)}=3",
             )
         args += ["--scale", f"{service}={int(count)}"]
     return args

@@ -9,6 +9,7 @@ those names whatever a test left, even when it failed.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -59,8 +60,6 @@ class Stack:
         self, *argv: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run a command of the project venv (`inv`, `nox`) in the copy, captured."""
-        import os  # noqa: PLC0415 - only here, to build the child's environment
-
         full_env = {**os.environ, **(env or {}), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
         return subprocess.run(
             [str(BIN / argv[0]), *argv[1:]],
@@ -223,6 +222,11 @@ def copy_example(example: str, parent: Path) -> Example:
     )
     for path in [root / "pyproject.toml", *sorted((root / "compose").glob("*.yml"))]:
         path.write_text(path.read_text().replace(example, name))
+    for path in [root / "generated", *(root / "generated").glob("*")]:
+        if (
+            path.exists()
+        ):  # role-images' bind mount, owned by the developer (UID 1000) as on a laptop
+            os.chown(path, 1000, 1000)
     copy = Example(root, name)
     created = copy.run("inv", "env-init", "--env", "dev")  # fresh secrets, as a user gets them
     if created.returncode:

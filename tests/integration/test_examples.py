@@ -11,7 +11,6 @@ code, not a timer); `inv image-scan-secrets` finds nothing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 import xml.etree.ElementTree as ET
@@ -139,7 +138,8 @@ def test_example_adopts_shipyard(example: tuple[Example, Shape]) -> None:
 
     tested = copy.run("nox", "-s", "docker-test")
     assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
-    suite = ET.parse(copy.root / "results/junit.xml").getroot()  # noqa: S314 - our own file.find("testsuite")
+    junit = ET.parse(copy.root / "results/junit.xml")  # noqa: S314 - our own test's file
+    suite = junit.getroot().find("testsuite")
     assert suite is not None
     assert int(suite.get("tests", "0")) > 0
     assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
@@ -203,9 +203,7 @@ def test_bake_and_the_classic_builder_make_the_same_images(roles: Example) -> No
 
 def test_user_code_bootstraps_an_empty_mount_and_never_touches_files(roles: Example) -> None:
     """An empty bind mount gets the baked packages; one with files keeps exactly its files."""
-    generated = roles.root / "generated"
-    for path in (generated, *generated.iterdir()):
-        os.chown(path, 1000, 1000)  # as on a laptop: the developer owns the folder
+    generated = roles.root / "generated"  # owned by UID 1000, as on a laptop (copy_example)
     first = roles.run("inv", "dev-up")
     assert first.returncode == 0, first.stderr[-3000:]
     assert sorted(p.name for p in generated.iterdir()) == [

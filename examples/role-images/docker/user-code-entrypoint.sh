@@ -7,6 +7,11 @@ set -o errexit -o nounset -o pipefail
 
 target=/app/generated
 if grep -qs " ${target} " /proc/mounts; then
+    if [ ! -w "${target}" ]; then
+        echo "bootstrap: the mount ${target} is not writable by UID $(id -u): on the host," \
+             "run 'sudo chown -R $(id -u):$(id -g) generated' in the project folder" >&2
+        exit 1
+    fi
     # Hidden files (a .gitkeep) do not count: the folder is empty to a person.
     if [ -z "$(ls "${target}")" ]; then
         cp -R /opt/baked/generated/. "${target}/"
