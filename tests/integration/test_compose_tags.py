@@ -34,7 +34,7 @@ services:
 WORKER_CHECK = (
     "  worker:\n    <<: *test-image\n    healthcheck:\n",
     # The whole health check replaced, not merged with the base file's.
-    '  worker:\n    <<: *test-image\n    healthcheck: !override\n'
+    "  worker:\n    <<: *test-image\n    healthcheck: !override\n"
     '      test: ["CMD", "python", "-m", "demo.worker", "--check"]\n',
 )
 

@@ -197,7 +197,10 @@ def test_a_bad_scale_stops_before_any_build(
     with pytest.raises(Exit):
         stack.dev_up(c, scale=[scale])
     err = capsys.readouterr().err
-    assert err.splitlines()[-2:] == [f"ERROR: {message}", "TIP: write SERVICE=N, e.g. --scale api=3"]
+    assert err.splitlines()[-2:] == [
+        f"ERROR: {message}",
+        "TIP: write SERVICE=N, e.g. --scale api=3",
+    ]
     assert commands(c) == [config("dev")]
 
 
