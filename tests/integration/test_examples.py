@@ -11,7 +11,6 @@ code, not a timer); `inv image-scan-secrets` finds nothing.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import Example, copy_example, docker, remove_everything
+from tests.integration.realstack import (
+    Example,
+    Stack,
+    copy_example,
+    docker,
+    remove_everything,
+)
 
 
 @dataclass(frozen=True)
@@ -87,23 +92,8 @@ def example(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Ex
 
 
 def ps(copy: Example, env: str) -> list[dict[str, object]]:
-    out = subprocess.run(
-        [
-            "docker",
-            "compose",
-            "--project-name",
-            f"{copy.name}-{env}",
-            "ps",
-            "--all",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    """Return `docker compose ps` rows of the copy's ``env`` stack."""
+    return Stack(copy.root, copy.name, 0).compose_ps(env)
 
 
 def stop_exit_code(image: str, env: dict[str, str]) -> tuple[str, int]:
