@@ -32,9 +32,9 @@ test-up: $(BIN)/inv ## start the test stack
 	$(BIN)/inv test-up
 test-down: $(BIN)/inv ## remove the test stack
 	$(BIN)/inv test-down
-docker-build: $(BIN)/inv ## build every image target
+docker-build: $(BIN)/inv ## build every image the compose files declare
 	$(BIN)/inv docker-build
-rebuild: $(BIN)/inv ## rebuild the dev image and recreate the stack
+rebuild: $(BIN)/inv ## rebuild the dev images and recreate the stack
 	$(BIN)/inv rebuild
 status: $(BIN)/inv ## show every environment's stack
 	$(BIN)/inv status
