@@ -132,7 +132,12 @@ def remove_everything(name: str) -> None:
             item, project = line.split("\t")
             if project.startswith(name):
                 docker(kind, "rm", item, check=False)
-    images = docker("images", "--format", "{{.Repository}}:{{.Tag}}", name).stdout.split()
+    # Every repository named after the copy: <name>, <name>-api, a registry's .../<name>-cache.
+    images = [
+        ref
+        for ref in docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        if ref.rpartition(":")[0].rsplit("/", 1)[-1].startswith(name)
+    ]
     # Rebuilding a tag leaves the old image untagged; our builds label theirs.
     images += docker(
         "images",
