@@ -61,8 +61,15 @@ def select(images: Sequence[Image], *, service: str = "", target: str = "") -> l
             )
             if part
         )
-        known = ", ".join(f"{i.ref} ({'/'.join(i.services)})" for i in images) or "none"
-        raise ConfigError(f"no image to build for {what}", tip=f"the images: {known}")
+        known = ", ".join(f"{i.ref} ({'/'.join(i.services)})" for i in images)
+        example = next((i.services[0] for i in images if i.services), None)
+        tip = (
+            f"pick a service that is built, e.g. 'inv docker-build --service {example}' "
+            f"(images: {known})"
+            if example
+            else "these compose files build no image: give a service a build: section"
+        )
+        raise ConfigError(f"no image to build for {what}", tip=tip)
     return chosen
 
 

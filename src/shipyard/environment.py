@@ -266,7 +266,12 @@ def resolve(
     if unknown:
         raise ConfigError(
             f"the {name} stack has no profile {', '.join(map(repr, unknown))}",
-            tip=f"profiles there: {', '.join(known) or 'none'}",
+            tip=(
+                f"use one of them, e.g. 'inv up --env {name} --profile {known[0]}'"
+                f" (profiles there: {', '.join(known)})"
+                if known
+                else "this stack's compose files declare no profiles: leave --profile out"
+            ),
         )
     return Environment(
         name=name,

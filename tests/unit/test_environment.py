@@ -158,7 +158,9 @@ def test_resolve_refuses_an_unknown_profile(project: Path) -> None:
     ws = _workspace({"services": {"etl": {"profiles": ["etl"]}}})
     with pytest.raises(ConfigError, match="the dev stack has no profile 'elt'") as caught:
         resolve(ws, "dev", profiles=["elt"])
-    assert caught.value.tip == "profiles there: etl"
+    assert caught.value.tip == (
+        "use one of them, e.g. 'inv up --env dev --profile etl' (profiles there: etl)"
+    )
 
 
 def test_a_compose_file_compose_rejects_is_a_config_error(project: Path) -> None:

@@ -338,7 +338,8 @@ def test_docker_build_names_the_images_when_nothing_matches(
         images.docker_build(c, env=["dev"], service="db")
     assert capsys.readouterr().err.splitlines()[-2:] == [
         "ERROR: no image to build for service 'db'",
-        "TIP: the images: demo-app:development (api/migrate/worker)",
+        "TIP: pick a service that is built, e.g. 'inv docker-build --service api' "
+        "(images: demo-app:development (api/migrate/worker))",
     ]
 
 
