@@ -149,6 +149,16 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def job_services(services: Mapping[str, Any]) -> frozenset[str]:
+    """Return the one-shot jobs: services another one waits for to complete successfully."""
+    return frozenset(
+        name
+        for spec in services.values()
+        for name, rule in ((spec or {}).get("depends_on") or {}).items()
+        if (rule or {}).get("condition") == "service_completed_successfully"
+    )
+
+
 def service_dependencies(services: Mapping[str, Any], service: str) -> list[str]:
     """Return every service ``service`` depends on, directly or not, in Compose's merged model.
 

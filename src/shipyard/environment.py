@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard import envfiles
-from shipyard.compose import compose_command
+from shipyard.compose import compose_command, job_services
 from shipyard.config import Stack
 from shipyard.engine import Engine
 from shipyard.errors import CommandFailed, ConfigError, tail
@@ -115,6 +115,11 @@ class Environment:
             env_files=self.env_files,
             profiles=profiles,
         )
+
+    @property
+    def jobs(self) -> frozenset[str]:
+        """Return the one-shot jobs: services others wait for to complete successfully."""
+        return job_services(self.services)
 
     def image_of(self, service: str) -> Image | None:
         """Return the image ``service`` is built from, if it is built here."""

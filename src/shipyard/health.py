@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from shipyard.compose import Container, parse_ps
 from shipyard.errors import StackNotReady, tail
@@ -75,17 +75,23 @@ def names(containers: list[Container]) -> str:
     return ", ".join(f"{c.service} ({c.describe()})" for c in containers) or "any container"
 
 
-def not_ready(containers: list[Container]) -> list[Container]:
-    """Return the containers that are neither ready nor a completed job."""
-    return [c for c in containers if not (c.ready or c.completed)]
+def not_ready(containers: list[Container], jobs: Collection[str] = ()) -> list[Container]:
+    """Return the containers that are neither ready nor a completed job.
+
+    A job (``jobs``: services others wait for to complete) is ready only once it
+    exited 0: while it runs it has no health check, and would pass as ready.
+    """
+    return [c for c in containers if not (c.completed or (c.ready and c.service not in jobs))]
 
 
-def not_ready_error(runner: Runner, compose: Compose, message: str, tip: str) -> StackNotReady:
+def not_ready_error(
+    runner: Runner, compose: Compose, message: str, tip: str, jobs: Collection[str] = ()
+) -> StackNotReady:
     """Return the error for a stack that did not come up, diagnosing what is not ready.
 
     ``{names}`` in ``message`` becomes the services that are not ready.
     """
-    stuck = not_ready(list_containers(runner, compose))
+    stuck = not_ready(list_containers(runner, compose), jobs)
     return StackNotReady(
         message.format(names=names(stuck)), details=diagnose(runner, compose, stuck), tip=tip
     )
@@ -101,6 +107,7 @@ def wait_until_ready(
     sleep: Callable[[float], None] = time.sleep,
     poll: float = 1.0,
     reported_timeout: float | None = None,
+    jobs: Collection[str] = (),
 ) -> list[Container]:
     """Poll until every service is healthy and every job exited 0; return the containers.
 
@@ -116,7 +123,7 @@ def wait_until_ready(
             raise StackNotReady(
                 f"{names(failed)} stopped", details=diagnose(runner, compose, failed), tip=logs_tip
             )
-        pending = not_ready(containers)
+        pending = not_ready(containers, jobs)
         if containers and not pending:
             return containers
         if clock() >= deadline:

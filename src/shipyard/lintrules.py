@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard import envfiles, envops
-from shipyard.compose import load_yaml
+from shipyard.compose import job_services, load_yaml
 from shipyard.config import Stack
 from shipyard.envfiles import ParsedEnv
 from shipyard.environment import images_of, read_model
@@ -26,12 +26,7 @@ def compose_problems(model: dict[str, Any], env: str) -> list[str]:
     """
     problems = []
     services: dict[str, Any] = model.get("services", {})
-    jobs = {
-        name
-        for spec in services.values()
-        for name, dep in (spec.get("depends_on") or {}).items()
-        if dep.get("condition") == "service_completed_successfully"
-    }
+    jobs = job_services(services)
     for name, spec in sorted(services.items()):
         check = spec.get("healthcheck") or {}
         if name not in jobs and not spec.get("profiles") and (not check or check.get("disable")):

@@ -77,7 +77,7 @@ def start(
         runner.run(compose(*up_args, *scale_args(environment, scale), *services), timeout=limit)
     except CommandTimedOut:
         message = f"timed out after {limit:g}s waiting for {{names}}"
-        raise health.not_ready_error(runner, compose, message, tip) from None
+        raise health.not_ready_error(runner, compose, message, tip, environment.jobs) from None
     except CommandFailed as exc:
         if runner.dry:
             raise
@@ -90,7 +90,7 @@ def start(
                 tip=f"stop whatever listens there, or change the port in {where or 'its env file'}",
             ) from None
         message = f"the {env} stack did not start ('up' exited {exc.returncode})"
-        raise health.not_ready_error(runner, compose, message, tip) from None
+        raise health.not_ready_error(runner, compose, message, tip, environment.jobs) from None
     if runner.dry:
         return []
     return health.wait_until_ready(
@@ -98,6 +98,7 @@ def start(
         compose,
         timeout=max(deadline - time.monotonic(), 1.0),
         reported_timeout=limit,
+        jobs=environment.jobs,
         logs_tip=tip,
     )
 

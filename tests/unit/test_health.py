@@ -87,6 +87,21 @@ def test_ready_once_services_are_healthy_and_jobs_done() -> None:
     assert runner.argvs == [compose("ps", "--all", "--format", "json")] * 3
 
 
+def test_a_running_job_is_not_ready_until_it_exits() -> None:
+    """A job has no health check: while it runs it must not pass as ready (it may yet fail)."""
+    runner = scripted(
+        [
+            ps(("db", "running", "healthy", 0), ("migrate", "running", "", 0)),
+            ps(("db", "running", "healthy", 0), ("migrate", "exited", "", 3)),
+        ],
+        logs="migration exploded\n",
+    )
+    clock = Clock()
+    with pytest.raises(StackNotReady, match=r"migrate \(exited \(3\)\) stopped"):
+        waiter(runner, clock)(jobs={"migrate"})
+    assert clock.now == 1.0  # it waited one poll instead of calling the stack ready
+
+
 def test_failed_job_fails_at_once_with_exit_code_and_logs() -> None:
     """A job exiting 3 stops the wait on the first poll, showing its logs."""
     runner = scripted(
