@@ -2,7 +2,8 @@
 
 A run builds the test image, brings its stack up under a project name and
 labels of its own, waits until services are healthy and jobs have exited 0,
-runs pytest inside the image, copies the results out and removes everything,
+runs the test service's own command (pytest) inside the image with
+the results flags added, copies the results out and removes everything,
 whether pytest passed, failed, the stack never came up, or the run was
 interrupted (Ctrl-C or SIGTERM). A run killed outright (``kill -9``) leaves
 its resources behind; the next run, or ``inv gc``, reaps them by label.
@@ -10,9 +11,13 @@ its resources behind; the next run, or ``inv gc``, reaps them by label.
 
 from __future__ import annotations
 
+import itertools
+import json
+import shlex
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from shipyard import health, runs
 from shipyard.builds import build_images
@@ -31,15 +36,70 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def _pytest_argv(ws: Workspace, pytest_args: Sequence[str]) -> list[str]:
-    argv = ["pytest", f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml"]
+SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh"})
+
+
+def results_flags(ws: Workspace) -> list[str]:
+    """Return the pytest options that write JUnit XML (and coverage) where docker-test reads."""
+    flags = [f"--junitxml={RESULTS_IN_CONTAINER}/junit.xml"]
     if ws.stack.coverage:
-        argv += [
+        flags += [
             f"--cov={ws.stack.coverage}",
             f"--cov-report=xml:{RESULTS_IN_CONTAINER}/coverage.xml",
             "--cov-report=term",
         ]
-    return [*argv, *pytest_args]
+    return flags
+
+
+def runs_pytest_directly(command: Sequence[str]) -> bool:
+    """Tell whether options appended to ``command`` reach pytest (not a shell's ``-c`` string).
+
+    ``pytest``, ``python -m pytest``, ``uv run pytest``, ``poetry run python -m pytest``...
+    """
+    if not command or Path(command[0]).name in SHELLS:
+        return False
+    names = [Path(word).name for word in command]
+    return any(n in {"pytest", "py.test"} for n in names) or any(
+        a == "-m" and b == "pytest" for a, b in itertools.pairwise(names)
+    )
+
+
+def image_config(ws: Workspace, ref: str) -> dict[str, Any]:
+    """Return an image's ``Config`` (Cmd, Env...), or {} when it cannot be read (dry runs)."""
+    found = ws.runner.run(
+        ["docker", "image", "inspect", "--format", "{{json .Config}}", ref],
+        capture=True,
+        check=False,
+        query=True,
+    )
+    try:
+        config = json.loads(found.stdout) if found.ok else {}
+    except json.JSONDecodeError:
+        return {}
+    return config if isinstance(config, dict) else {}
+
+
+def suite_command(
+    ws: Workspace, environment: Environment, pytest_args: Sequence[str]
+) -> tuple[list[str], dict[str, str]]:
+    """Return the argv and extra environment that run the test service's own command.
+
+    The command is the service's ``command:``, else its image's ``CMD``. When
+    it runs pytest directly, the results flags and ``pytest_args`` are
+    appended; when a shell runs it (``sh -c "migrate && pytest"``), they go
+    in ``PYTEST_ADDOPTS``, after whatever the service or image sets there.
+    """
+    service = environment.services[ws.stack.test_service]
+    image = environment.image_of(ws.stack.test_service)
+    config = image_config(ws, image.ref) if image else {}
+    command = [str(w) for w in service.get("command") or config.get("Cmd") or ["pytest"]]
+    flags = [*results_flags(ws), *pytest_args]
+    if runs_pytest_directly(command):
+        return [*command, *flags], {}
+    image_env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
+    own = (service.get("environment") or {}).get("PYTEST_ADDOPTS")
+    addopts = own if own is not None else image_env.get("PYTEST_ADDOPTS", "")
+    return command, {"PYTEST_ADDOPTS": shlex.join([*shlex.split(addopts or ""), *flags])}
 
 
 def _ensure_ran(ws: Workspace, container: str, status: int) -> None:
@@ -100,6 +160,7 @@ def docker_test(
     for line in collect_garbage(ws):  # dead runs' leftovers, images earlier builds replaced
         ws.say(line)
     build_images(ws, environment.images)
+    command, extra_env = suite_command(ws, environment, pytest_args)
     run = runs.Run(stack.project, environment.name, run_id or new_run_id())
     overlay_text = runs.labels_overlay(
         run, environment.services, environment.networks, environment.volumes
@@ -126,8 +187,9 @@ def docker_test(
                     "--no-deps",
                     "--name",
                     container,
+                    *(f"--env={k}={v}" for k, v in extra_env.items()),
                     stack.test_service,
-                    *_pytest_argv(ws, pytest_args),
+                    *command,
                 ),
                 check=False,
             )

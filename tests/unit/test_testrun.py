@@ -158,6 +158,7 @@ DANGLING = [
     "label=org.opencontainers.image.title=demo-app",
 ]
 PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
+INSPECT = ["docker", "image", "inspect", "--format", "{{json .Config}}", "demo-app:test"]
 
 
 def test_passing_run_exact_commands(env: Environment) -> None:
@@ -170,6 +171,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         DANGLING,
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
         BUILD,
+        INSPECT,
         compose("r1", "up", "--detach", "--remove-orphans", "--no-build", "db", "migrate", "redis"),
         compose("r1", "ps", "--all", "--format", "json"),
         compose(
@@ -196,7 +198,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
         *sweep("r1"),
     ]
-    assert runner.calls[6].options["timeout"] == 180.0
+    assert runner.calls[7].options["timeout"] == 180.0
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
 
 
@@ -270,3 +272,83 @@ def test_a_test_service_that_is_not_built_is_a_clear_error(stack: Path) -> None:
     with pytest.raises(ConfigError, match="'tests' of the test stack is not built"):
         testrun.docker_test(open_workspace(runner), env, [], run_id="r7")
     assert runner.argvs == []
+
+
+def config_runner(config: dict[str, object]) -> FakeRunner:
+    def script(argv: list[str]) -> tuple[int, str]:
+        return (0, json.dumps(config)) if argv == INSPECT else (0, "")
+
+    return FakeRunner(script)
+
+
+@pytest.mark.parametrize(
+    ("service", "config", "argv", "env"),
+    [
+        # the image's CMD, the results flags, then the user's arguments
+        (
+            {},
+            {"Cmd": ["pytest", "-p", "no:cacheprovider"]},
+            ["pytest", "-p", "no:cacheprovider", *PYTEST[1:], "-k", "api"],
+            {},
+        ),
+        # the service's own selection wins over the image's CMD
+        (
+            {"command": ["python", "-m", "pytest", "tests/a.py"]},
+            {"Cmd": ["pytest"]},
+            ["python", "-m", "pytest", "tests/a.py", *PYTEST[1:], "-k", "api"],
+            {},
+        ),
+        (
+            {"command": ["uv", "run", "pytest"]},
+            {},
+            ["uv", "run", "pytest", *PYTEST[1:], "-k", "api"],
+            {},
+        ),
+        # a shell runs it: the flags go in PYTEST_ADDOPTS, after the image's own
+        (
+            {"command": ["sh", "-c", "alembic upgrade head && pytest tests/*.py"]},
+            {"Env": ["PATH=/x", "PYTEST_ADDOPTS=-p no:cacheprovider"]},
+            ["sh", "-c", "alembic upgrade head && pytest tests/*.py"],
+            {
+                "PYTEST_ADDOPTS": "-p no:cacheprovider --junitxml=/tmp/shipyard-results/junit.xml -k api"
+            },
+        ),
+        # ... or after the service's own, which beats the image's
+        (
+            {"command": ["/bin/bash", "-c", "pytest"], "environment": {"PYTEST_ADDOPTS": "-x"}},
+            {"Env": ["PYTEST_ADDOPTS=-p no:cacheprovider"]},
+            ["/bin/bash", "-c", "pytest"],
+            {"PYTEST_ADDOPTS": "-x --junitxml=/tmp/shipyard-results/junit.xml -k api"},
+        ),
+        # nothing to read at all (a dry run): plain pytest
+        ({}, {}, [*PYTEST, "-k", "api"], {}),
+    ],
+)
+def test_the_test_services_own_command_runs_with_the_results_flags(
+    stack: Path,
+    service: dict[str, object],
+    config: dict[str, object],
+    argv: list[str],
+    env: dict[str, str],
+) -> None:
+    """docker-test adds only the results flags (and the user's) to the service's command."""
+    services = {"tests": {"profiles": ["tests"], **service}}
+    environ = environment(stack, "test", services, images=(app_image(stack),))
+    ws = open_workspace(config_runner(config))
+    assert testrun.suite_command(ws, environ, ["-k", "api"]) == (argv, env)
+
+
+def test_addopts_are_passed_to_compose_run(stack: Path) -> None:
+    """The PYTEST_ADDOPTS of a shell command reach the container through `compose run --env`."""
+    services = {"tests": {"profiles": ["tests"], "command": ["sh", "-c", "pytest"]}}
+    env = environment(stack, "test", services, images=(app_image(stack),))
+    runner = config_runner({})
+    assert testrun.docker_test(open_workspace(runner), env, [], run_id="r6") == 0
+    run = next(argv for argv in runner.argvs if "--no-deps" in argv)
+    assert run[-5:] == [
+        "--env=PYTEST_ADDOPTS=--junitxml=/tmp/shipyard-results/junit.xml",
+        "tests",
+        "sh",
+        "-c",
+        "pytest",
+    ]
