@@ -1,7 +1,8 @@
 """``python -m shipyard`` (or ``shipyard``): the CI entry points without nox or invoke.
 
 ``shipyard docker-test [PYTEST ARGS...]`` exits with pytest's own status;
-``shipyard gc [--dry]`` reaps what dead test runs left. Errors end as
+``shipyard gc [--dry]`` reaps what dead test runs left; ``shipyard init [PATH]
+[--dry-run] [--force]`` adopts an existing project (no stack needed). Errors end as
 ``ERROR``/``TIP`` lines and an exit status, never a traceback.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from shipyard import __version__, engine, testrun
+from shipyard import __version__, adopt, engine, testrun
 from shipyard.environment import resolve
 from shipyard.errors import ShipyardError, interrupt_exit_code
 from shipyard.process import SubprocessRunner
@@ -26,12 +28,21 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     gc = commands.add_parser("gc", help="remove what dead test runs left behind")
     gc.add_argument("--dry", action="store_true", help="only list what would be removed")
+    init = commands.add_parser(
+        "init", help="adopt an existing project: Dockerfile, compose/, env/, tasks, sessions"
+    )
+    init.add_argument("path", nargs="?", default=".", help="the project's folder (default: .)")
+    init.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    init.add_argument("--force", action="store_true", help="replace files that differ")
     return parser
 
 
 def run(argv: Sequence[str]) -> int:
     """Run one command; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "init":  # before any stack exists: no workspace
+        adopt.init(Path(args.path).resolve(), dry=args.dry_run, force=args.force, say=print)
+        return 0
     ws = open_workspace(SubprocessRunner())
     if args.command == "docker-test":
         environment = resolve(ws, ws.stack.test_env)

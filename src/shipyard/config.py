@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shipyard.errors import ConfigError
 
@@ -46,8 +47,10 @@ KEYS = frozenset(
         "coverage",
         "cache-ref",
         "build-secrets",
+        "init",  # what `shipyard init` generates from (see shipyard.adopt)
     }
 )
+SETTINGS_FILE = "shipyard.toml"  # for projects without pyproject.toml: top-level keys
 # Settings of the one-image model, now read from each service's `build:` in Compose.
 MOVED_TO_COMPOSE = {
     "image": "give each built service 'image: name:tag' in compose/",
@@ -123,22 +126,39 @@ class Stack:
 
 
 def find_root(start: Path) -> Path:
-    """Return the nearest folder at or above ``start`` holding a pyproject.toml."""
+    """Return the nearest folder at or above ``start`` holding shipyard.toml or pyproject.toml."""
     for folder in (start, *start.parents):
-        if (folder / "pyproject.toml").is_file():
+        if (folder / SETTINGS_FILE).is_file() or (folder / "pyproject.toml").is_file():
             return folder
     return start
 
 
-def _read_pyproject(root: Path) -> tuple[dict[str, object], str | None]:
-    path = root / "pyproject.toml"
+def _toml(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        return {}, None
+        return {}
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}", tip="fix the file") from None
-    tool = data.get("tool", {}).get("shipyard", {})
+
+
+def read_settings(root: Path) -> tuple[Path, dict[str, Any]]:
+    """Return where the settings live and what they say.
+
+    ``shipyard.toml`` (top-level keys) when the project has one, for projects
+    whose pip build a pyproject.toml would change; else ``[tool.shipyard]``.
+    """
+    own = root / SETTINGS_FILE
+    if own.is_file():
+        return own, _toml(own)
+    return root / "pyproject.toml", _toml(root / "pyproject.toml").get("tool", {}).get(
+        "shipyard", {}
+    )
+
+
+def _read_pyproject(root: Path) -> tuple[dict[str, Any], str | None]:
+    data = _toml(root / "pyproject.toml")
+    _, tool = read_settings(root)
     moved = sorted(set(tool) & set(MOVED_TO_COMPOSE))
     if moved:
         raise ConfigError(
@@ -149,11 +169,16 @@ def _read_pyproject(root: Path) -> tuple[dict[str, object], str | None]:
     unknown = sorted(set(tool) - KEYS)
     if unknown:
         raise ConfigError(
-            f"unknown key(s) in [tool.shipyard]: {', '.join(unknown)}",
+            f"unknown key(s) in {settings_name(root)}: {', '.join(unknown)}",
             tip=f"known keys: {', '.join(sorted(KEYS))}",
         )
     name = data.get("project", {}).get("name")
     return tool, name if isinstance(name, str) else None
+
+
+def settings_name(root: Path) -> str:
+    """Return how to name the settings to a user: ``shipyard.toml`` or ``[tool.shipyard]``."""
+    return SETTINGS_FILE if (root / SETTINGS_FILE).is_file() else "[tool.shipyard]"
 
 
 def _table(tool: Mapping[str, object], key: str, example: str) -> dict[str, str]:
@@ -189,6 +214,13 @@ def _list_value(
     return LIST_CONVENTIONS[key]
 
 
+def _project_source(source: str, project_name: str | None) -> str:
+    """Say where a conventional name came from: a project named after its folder surprises."""
+    if source != "convention":
+        return source
+    return "[project].name in pyproject.toml" if project_name else "the folder's name"
+
+
 def load_stack(
     start: Path | None = None,
     *,
@@ -204,6 +236,7 @@ def load_stack(
     environ = os.environ if environ is None else environ
     flags = flags or {}
     tool, project_name = _read_pyproject(root)
+    where = read_settings(root)[0].name  # pyproject.toml or shipyard.toml
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     convention = {**CONVENTIONS, "project": project_name or root.name}
@@ -211,7 +244,7 @@ def load_stack(
         candidates = (
             ("flag", flags.get(key)),
             (env_var(key), environ.get(env_var(key))),
-            ("pyproject.toml", tool.get(key)),
+            (where, tool.get(key)),
             ("convention", convention.get(key)),
         )
         for source, value in candidates:
@@ -219,6 +252,7 @@ def load_stack(
                 values[key], sources[key] = str(value), source
                 break
     project = project_slug(values["project"])
+    sources["project"] = _project_source(sources["project"], project_name)
     if "ca-bundle" not in values:
         for variable in CA_BUNDLE_VARIABLES:
             if environ.get(variable):
@@ -245,6 +279,8 @@ def load_stack(
         ) from None
     build_secrets = _table(tool, "build-secrets", 'uv_index_password = "UV_INDEX_PRIVATE_PASSWORD"')
     lists = {key: _list_value(key, flags, environ, tool, sources) for key in LIST_CONVENTIONS}
+    if where != "pyproject.toml":
+        sources = {k: where if v == "pyproject.toml" else v for k, v in sources.items()}
     ca_bundle = values.get("ca-bundle")
     return Stack(
         root=root,
