@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ShipyardError as exc:
         print(engine.diagnose(exc, SubprocessRunner(echo=False)).render(), file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `shipyard init | head`: the reader left; nothing to say
+        sys.stderr.close()
+        return 141
     except KeyboardInterrupt as exc:
         print("ERROR: interrupted; everything the run started was removed", file=sys.stderr)
         return interrupt_exit_code(exc)

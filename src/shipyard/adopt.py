@@ -92,14 +92,27 @@ def _check(table: Mapping[str, Any], where: str) -> None:
         )
 
 
-def service_environment(services: list[str], names: list[str]) -> dict[str, str]:
+def postgres_url(deps: Mapping[str, str]) -> str:
+    """Return the database URL, with SQLAlchemy's driver when it needs one named."""
+    scheme = "postgresql"
+    if "sqlalchemy" in deps and not {"psycopg2", "psycopg2-binary"} & set(deps):
+        driver = next((d for d in ("psycopg", "asyncpg", "pg8000") if d in deps), None)
+        scheme += f"+{driver}" if driver else ""
+    return PG_URL.replace("postgresql://", f"{scheme}://")
+
+
+def service_environment(
+    services: list[str], names: list[str], deps: Mapping[str, str]
+) -> dict[str, str]:
     """Return compose values for the variables that point at a backing service."""
     values: dict[str, str] = {}
     own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
     for name in names:
-        if "postgres" in services and name not in own:
+        if "postgres" in services and name in own:  # the database's own contract
+            values[name] = f"${{{name}}}"
+        elif "postgres" in services:
             rules = (
-                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", PG_URL),
+                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
                 (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
                 (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
                 (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
@@ -151,7 +164,10 @@ def findings(root: Path) -> dict[str, detect.Found]:
     server = scaffold.SERVER_PACKAGES.get(kind.value)
     missing = [server] if server and server not in deps else []
     found["extra-packages"] = detect.Found(
-        missing, f"{server} is not a dependency" if missing else "the project has its server"
+        missing,
+        f"{server} is not a dependency"
+        if missing
+        else (f"{server} is a dependency" if server else "no server to add"),
     )
     test_missing = [p for p in ("pytest",) if p not in deps]
     if kind.value == "django" and "pytest-django" not in deps:
@@ -165,7 +181,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if installs.value
         else detect.Found(path, "the project is not installed: its code runs from /app")
     )
-    derived = service_environment(services.value, [r.name for r in reads])
+    derived = service_environment(services.value, [r.name for r in reads], deps)
     module = detect.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value

@@ -193,10 +193,12 @@ def _builder(adoption: Adoption) -> list[str]:
         if top:
             out.append(f"COPY {' '.join(top)} ./")
         out += [f"COPY {d}/ {d}/" for d in sorted({f.split("/")[0] for f in files if "/" in f})]
-        installs = ["python -m venv /opt/venv"]
-        installs += [_pip(adoption, f"-r {req}") for req in adoption.install]
-        out += ["# Dependencies before the source, so a code change reuses this layer."]
-        out.append(_run(*installs, mounts=(CA,)))
+        installs = [_pip(adoption, f"-r {req}") for req in adoption.install]
+        if installs:
+            out += ["# Dependencies before the source, so a code change reuses this layer."]
+            out.append(_run("python -m venv /opt/venv", *installs, mounts=(CA,)))
+        else:
+            out.append("RUN python -m venv /opt/venv")
         if adoption.install_project:
             deps = "--no-deps ." if adoption.install else "."
             out += ["COPY . .", _run(_pip(adoption, deps), mounts=(CA,))]
@@ -396,14 +398,12 @@ def env_file(adoption: Adoption, *, ci: bool) -> str:
 
 
 def app_environment(adoption: Adoption) -> dict[str, str]:
-    """Return what the app's containers see: the contract by reference, then settings' literals."""
-    values: dict[str, str] = {}
-    for key in contract(adoption):
-        if key == "APP_PORT":
-            continue
-        values[key] = _required(key) if key in secret_names(adoption) else f"${{{key}?}}"
-    values |= dict(adoption.environment)
-    return values
+    """Return what the app's containers see: its own variables by reference, then the derived."""
+    values = {
+        key: _required(key) if key in adoption.secrets else f"${{{key}?}}"
+        for key in sorted(adoption.env)
+    }
+    return values | dict(adoption.environment)
 
 
 def _yaml_scalar(value: str) -> str:
@@ -439,16 +439,16 @@ def _depends(adoption: Adoption, *, job: bool) -> list[str]:
 
 def compose_base(adoption: Adoption) -> str:
     """Return compose/docker-compose.yml: the app, its job, its backing services, the tests."""
-    out = [
-        _comment(HEADER.format(settings=adoption.settings_file)),
-        "",
-        "x-app: &app",
-        *_image(adoption, "production", 2),
-    ]
+    out = [_comment(HEADER.format(settings=adoption.settings_file)), ""]
     environment = app_environment(adoption)
-    if environment:
-        out += ["  environment: &app-env", *_mapping(environment, 4)]
-    out += [*_depends(adoption, job=False), "", "services:"]
+    if adoption.serves or adoption.prepare:
+        out += ["x-app: &app", *_image(adoption, "production", 2)]
+        if environment:
+            out += ["  environment: &app-env", *_mapping(environment, 4)]
+        out += [*_depends(adoption, job=False), ""]
+    elif environment:
+        out += ["x-app-env: &app-env", *_mapping(environment, 2), ""]
+    out.append("services:")
     if adoption.serves:
         out += [
             "  app:",
@@ -590,11 +590,14 @@ BACKING = {"postgres": "db", "redis": "redis"}
 def compose_overlay(adoption: Adoption, env: str) -> str:
     """Return compose/docker-compose.<env>.yml for dev, test, ci or prod."""
     out = [_comment(HEADER.format(settings=adoption.settings_file)), _comment(OVERLAYS[env]), ""]
+    anchored = adoption.serves or adoption.prepare
     if env == "dev":
-        out += ["x-dev-image: &dev-image", *_image(adoption, "development", 2), ""]
+        if anchored:
+            out += ["x-dev-image: &dev-image", *_image(adoption, "development", 2), ""]
         services = _dev_services(adoption)
     elif env in {"test", "ci"}:
-        out += ["x-test-image: &test-image", *_image(adoption, "test", 2), ""]
+        if anchored:
+            out += ["x-test-image: &test-image", *_image(adoption, "test", 2), ""]
         services = _test_services(adoption)
     else:
         services = _prod_services(adoption)

@@ -1,0 +1,145 @@
+"""`shipyard init` on one fixture project of each kind, then its own suite inside its image.
+
+For each fixture (uv + FastAPI + Postgres + Alembic, Poetry + Django +
+Postgres + Redis on Python 3.10, pip + Flask without pyproject.toml, a plain
+library on Python 3.10): `init --dry-run` writes nothing; `init` then `nox -s
+docker-test` passes the fixture's own tests in the image; a second `init`
+changes nothing; `init` over a changed file refuses and writes nothing, and
+`init --force` puts it back.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.integration.realstack import REPO, Stack, remove_everything
+
+FIXTURES = REPO / "tests/fixtures/adopt"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One fixture project and what its suite must show."""
+
+    fixture: str
+    settings: str  # the file the project name is set in before init
+    tests: int
+    generated: tuple[str, ...]  # files init must write, beyond the common ones
+
+
+KINDS = [
+    Kind("uv-fastapi", "pyproject.toml", 1, ()),
+    Kind("poetry-django", "pyproject.toml", 3, ()),
+    Kind("pip-flask", "shipyard.toml", 2, ("shipyard.toml",)),
+    Kind("plain-lib", "pyproject.toml", 3, ()),
+]
+COMMON = (
+    "docker/Dockerfile",
+    "compose/docker-compose.yml",
+    "compose/docker-compose.dev.yml",
+    "compose/docker-compose.test.yml",
+    "compose/docker-compose.ci.yml",
+    "compose/docker-compose.prod.yml",
+    "env/.env.example",
+    "env/.env.ci",
+    "tasks.py",
+    "noxfile.py",
+    "Makefile",
+    ".gitignore",
+    ".dockerignore",
+)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Return every file under ``root`` (but what runs write: results/, env/.env.test)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+        and p.relative_to(root).parts[0] != "results"
+        and p.name != ".env.test"
+        and "__pycache__" not in p.parts
+    }
+
+
+@pytest.fixture(params=KINDS, ids=[k.fixture for k in KINDS])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Kind, Stack]]:
+    """A copy of one fixture under a unique project name (set in its settings), torn down."""
+    kind: Kind = request.param
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / kind.fixture, root)
+    settings = root / kind.settings
+    before = settings.read_text() if settings.is_file() else ""
+    table = "" if kind.settings == "shipyard.toml" else "[tool.shipyard]\n"
+    settings.write_text(f'{before}\n{table}project = "{name}"\n'.lstrip("\n"))
+    try:
+        yield kind, Stack(root, name, 0)
+    finally:
+        remove_everything(name)
+
+
+def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
+    project: tuple[Kind, Stack],
+) -> None:
+    """Dry run writes nothing; init + docker-test pass the fixture's suite; init is idempotent."""
+    kind, stack = project
+    untouched = snapshot(stack.root)
+
+    dry = stack.run("shipyard", "init", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "nothing was written" in dry.stdout
+    assert snapshot(stack.root) == untouched
+
+    first = stack.run("shipyard", "init")
+    assert first.returncode == 0, first.stdout + first.stderr
+    for path in (*COMMON, *kind.generated):
+        assert (stack.root / path).is_file(), path
+
+    test = stack.run("nox", "-s", "docker-test")
+    assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+    suite = ET.parse(stack.root / "results/junit.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (int(suite.get("tests", "0")), int(suite.get("failures", "0"))) == (kind.tests, 0)
+    assert int(suite.get("errors", "0")) == 0
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+    adopted = snapshot(stack.root)
+    again = stack.run("shipyard", "init")
+    assert again.returncode == 0, again.stderr
+    assert "nothing to change" in again.stdout
+    assert snapshot(stack.root) == adopted
+
+
+def test_init_over_a_changed_file_refuses_then_force_restores(tmp_path: Path) -> None:
+    """A hand-edited generated file stops init with a clear error; --force rewrites it."""
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "pip-flask", root)
+    stack = Stack(root, name, 0)
+    assert stack.run("shipyard", "init").returncode == 0
+    dockerfile = root / "docker/Dockerfile"
+    generated = dockerfile.read_text()
+    dockerfile.write_text(generated + "# my own line\n")
+    edited = snapshot(root)
+
+    refused = stack.run("shipyard", "init")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "ERROR: 1 file(s) exist and differ from what init writes: docker/Dockerfile"
+    )
+    assert "TIP: run 'shipyard init --force'" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert snapshot(root) == edited
+
+    forced = stack.run("shipyard", "init", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "replace   docker/Dockerfile" in forced.stdout
+    assert dockerfile.read_text() == generated
