@@ -71,7 +71,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(params=KINDS, ids=[k.fixture for k in KINDS])
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Kind, Stack]]:
-    """A copy of one fixture under a unique project name (set in its settings), torn down."""
+    """Copy one fixture under a unique project name (set in its settings); tear it down."""
     kind: Kind = request.param
     name = f"sy-ad-{uuid.uuid4().hex[:6]}"
     root = tmp_path / name
@@ -105,7 +105,7 @@ def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
 
     test = stack.run("nox", "-s", "docker-test")
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
-    suite = ET.parse(stack.root / "results/junit.xml").getroot().find("testsuite")
+    suite = ET.parse(stack.root / "results/junit.xml").getroot().find("testsuite")  # noqa: S314 - our own run's file
     assert suite is not None
     assert (int(suite.get("tests", "0")), int(suite.get("failures", "0"))) == (kind.tests, 0)
     assert int(suite.get("errors", "0")) == 0
