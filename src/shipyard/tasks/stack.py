@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import shlex
 import sys
+from json import dumps
 
 from invoke.context import Context
 
+from shipyard import doctor as doctor_checks
 from shipyard import stacks, testrun
 from shipyard.environment import Environment, resolve
+from shipyard.errors import ShipyardError
+from shipyard.process import InvokeRunner
 from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.workspace import Workspace
 
 __all__ = [
+    "bootstrap",
     "dev_down",
     "dev_logs",
     "dev_restart",
     "dev_shell",
     "dev_status",
     "dev_up",
+    "doctor",
     "down",
     "gc",
     "logs",
@@ -195,3 +201,42 @@ def status(c: Context) -> None:
 def gc(c: Context, dry: bool = False) -> None:
     """Remove what dead test runs left (found by label) and this project's untagged images."""
     print("\n".join(testrun.collect_garbage(workspace(c), dry=dry)) or "nothing to remove")
+
+
+@shipyard_task(help={"env": _ENV, "json": "print the checks as JSON"})
+def doctor(c: Context, env: str = DEV, json: bool = False) -> None:
+    """Check the engine, Compose, builder, disk, ports, env files and scripts; say each fix."""
+    checks = _doctor(c, env)
+    if json:
+        print(dumps(doctor_checks.as_json(checks), indent=2))
+    else:
+        for check in checks:
+            print(check.line())
+    broken = doctor_checks.failed(checks)
+    if broken:
+        raise ShipyardError(
+            f"{len(broken)} check(s) failed: {', '.join(dict.fromkeys(c.name for c in broken))}",
+            tip="apply the fix after '->' on each FAIL line, then run 'inv doctor' again",
+        )
+
+
+def _doctor(c: Context, env: str) -> list[doctor_checks.Check]:
+    runner = InvokeRunner(c)
+    return doctor_checks.diagnose(runner, lambda: workspace(c), env=env)
+
+
+@shipyard_task(help={"timeout": _TIMEOUT})
+def bootstrap(c: Context, timeout: str | None = None) -> None:
+    """From a fresh clone to a healthy dev stack: doctor, env files, build, up, wait, URLs."""
+    checks = _doctor(c, DEV)
+    broken = doctor_checks.failed(checks)
+    for check in checks:
+        if check.status != "ok":
+            print(check.line())
+    if broken:
+        raise ShipyardError(
+            f"not ready to start the dev stack: {len(broken)} check(s) failed",
+            tip="apply the fix after '->' on each FAIL line, then run 'inv bootstrap' again",
+        )
+    print(f"doctor: {len(checks)} checks passed")
+    _up(c, DEV, build=True, timeout=timeout)
