@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipyard import envfiles, envops
+from shipyard import dockerignore, envfiles, envops
 from shipyard.compose import job_services, load_yaml
 from shipyard.config import Stack
 from shipyard.envfiles import ParsedEnv
@@ -107,6 +107,21 @@ def template_problems(contract: ParsedEnv, template: ParsedEnv) -> list[str]:
     ]
 
 
+def context_problem(context: Path, env_dir: Path) -> str | None:
+    """Find a build context that would send the env files (and their secrets) to the engine."""
+    try:
+        inside = env_dir.resolve().relative_to(context.resolve()).as_posix()
+    except ValueError:
+        return None  # env/ lies outside the context: never sent
+    probe = f"{inside}/.env.dev" if inside != "." else ".env.dev"
+    if dockerignore.excluded(probe, dockerignore.read(context)):
+        return None
+    return (
+        f"{display_path(context)}: the build context sends {probe} (and every env file) to "
+        f"the engine: add '{inside}/' to {display_path(context / '.dockerignore')}"
+    )
+
+
 def _lint_env_file(stack: Stack, env: str) -> Path:
     """Return the env file `docker compose config` reads for ``env`` during lint."""
     for name in (f".env.{env}", f".env.{env}.example", envfiles.EXAMPLE):
@@ -123,12 +138,14 @@ def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> tuple[list[str
     secrets = contract.secrets if contract else frozenset()
     problems: list[str] = []
     dockerfiles: set[Path] = set()
+    contexts: set[Path] = set()
     for env in stack.environments:
         env_file = _lint_env_file(stack, env)
         model = read_model(ws, env, stack.compose_files(env), [env_file])
         problems += compose_problems(model, env)
         try:
             dockerfiles |= {image.dockerfile for image in images_of(model)}
+            contexts |= {image.context for image in images_of(model)}
         except ConfigError as exc:
             problems.append(f"{env}: {exc.message}")
         log(f"compose config ok for {env} (with {display_path(env_file)})")
@@ -136,6 +153,7 @@ def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> tuple[list[str
         problems += compose_secret_problems(path, secrets)
     for dockerfile in sorted(dockerfiles):
         problems += dockerfile_problems(dockerfile)
+    problems += [p for c in sorted(contexts) if (p := context_problem(c, stack.env_dir))]
     if contract:
         templates = sorted(stack.env_dir.glob(".env.*.example"))
         problems += [

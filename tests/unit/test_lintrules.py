@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from shipyard import dockerignore, lintrules
 from shipyard.envfiles import parse_env_file
 from shipyard.lintrules import (
     compose_problems,
@@ -92,3 +95,34 @@ def test_template_drift(tmp_path: Path) -> None:
         f"{template}: B is missing (the contract has it)",
         f"{template}:2: C is not in the contract",
     ]
+
+
+def test_a_context_that_sends_env_files_is_flagged(tmp_path: Path) -> None:
+    """env/ inside the context and not in .dockerignore: named with the line to add."""
+    (tmp_path / "env").mkdir()
+    assert lintrules.context_problem(tmp_path, tmp_path / "env") == (
+        f"{tmp_path}: the build context sends env/.env.dev (and every env file) to the engine: "
+        f"add 'env/' to {tmp_path}/.dockerignore"
+    )
+    (tmp_path / ".dockerignore").write_text(".git\nenv/\n")
+    assert lintrules.context_problem(tmp_path, tmp_path / "env") is None
+    (tmp_path / ".dockerignore").write_text("env/\n!env/.env.dev\n")  # re-included: flagged again
+    assert lintrules.context_problem(tmp_path, tmp_path / "env") is not None
+    assert lintrules.context_problem(tmp_path / "app", tmp_path / "env") is None  # outside
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "out"),
+    [
+        ("env/", "env/.env.dev", True),
+        ("**/__pycache__", "a/b/__pycache__/x.pyc", True),
+        ("*.md\n!README.md", "README.md", False),
+        ("/results", "results/junit.xml", True),
+        ("docs/*.txt", "docs/sub/a.txt", False),
+        (".env.*", ".env.prod", True),
+    ],
+)
+def test_dockerignore_patterns(tmp_path: Path, patterns: str, path: str, out: bool) -> None:
+    """Docker's rules: segments, **, folders cover what is below, `!` re-includes, last wins."""
+    (tmp_path / ".dockerignore").write_text(patterns + "\n")
+    assert dockerignore.excluded(path, dockerignore.read(tmp_path)) is out

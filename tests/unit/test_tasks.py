@@ -477,6 +477,8 @@ def test_namespace_has_every_task_with_help() -> None:
     ns = namespace()
     assert sorted(ns.task_names) == sorted(
         [
+            "bootstrap",
+            "doctor",
             "dev-down",
             "dev-logs",
             "dev-restart",
