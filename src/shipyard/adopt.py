@@ -29,6 +29,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "toolchain": (str, "uv, poetry or pip"),
     "install": (list, "pip: the requirement files of the runtime"),
     "install-project": (bool, "install the project itself (it has a build backend)"),
+    "scm-version": (bool, "the version comes from git: builds pretend one (0.0.0)"),
     "test-dependencies": (list, "group:G, extra:E or requirement files for the tests"),
     "extra-packages": (list, "packages the runtime needs and the project lacks"),
     "extra-test-packages": (list, "packages the tests need and the project lacks"),
@@ -42,6 +43,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "runtime-packages": (list, "apt packages the app needs at run time"),
     "python-path": (list, "where the code is imported from when not installed"),
     "secrets": (list, "contract variables that are secrets"),
+    "optional-env": (list, "variables the code runs without: documented, not passed"),
     "health-path": (str, "an HTTP path for the health check (default: TCP connect)"),
     "skip": (list, "files init never writes (the project keeps its own)"),
     "env": (dict, "the contract: variables the code reads, with example values"),
@@ -51,7 +53,8 @@ TOOLCHAINS = ("uv", "poetry", "pip")
 FRAMEWORKS = ("fastapi", "flask", "django", "none")
 SERVICES = ("postgres", "redis")
 MERGED = (".gitignore", ".dockerignore")  # entries appended, never replaced
-PG_URL = "postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB}"
+PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
+PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
 REDIS_URL = "redis://redis:6379/0"
 
 
@@ -109,14 +112,14 @@ def service_environment(
     own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
     for name in names:
         if "postgres" in services and name in own:  # the database's own contract
-            values[name] = f"${{{name}}}"
+            values[name] = PG_PASSWORD if name == "POSTGRES_PASSWORD" else f"${{{name}}}"
         elif "postgres" in services:
             rules = (
                 (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
                 (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
                 (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
                 (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
-                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", "${POSTGRES_PASSWORD}"),
+                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", PG_PASSWORD),
                 (r"(DATABASE|DB|PG)_?(NAME|DATABASE)", "${POSTGRES_DB}"),
             )
             for pattern, value in rules:
@@ -125,7 +128,7 @@ def service_environment(
                     break
         if "redis" in services and name not in values:
             if re.fullmatch(
-                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND)", name
+                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)", name
             ):
                 values[name] = REDIS_URL
             elif name == "REDIS_HOST":
@@ -151,6 +154,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if tool.value == "pip"
         else detect.Found([], f"{tool.value} installs from its lock"),
         "install-project": installs,
+        "scm-version": detect.scm_version(root),
         "test-dependencies": detect.test_dependencies(root, tool.value),
         "framework": kind,
         "app": app,
@@ -185,7 +189,13 @@ def findings(root: Path) -> dict[str, detect.Found]:
     module = detect.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value
-    contract = {r.name: r.default or "" for r in reads if r.name not in derived}
+    # Optional variables (no default, code runs without) stay unset unless secret: an
+    # empty value is not the same as none (`os.environ.get("X") is not None`).
+    passed = [r for r in reads if r.name not in derived]
+    contract = {
+        r.name: r.default or "" for r in passed if not r.optional or detect.is_secret(r.name)
+    }
+    optional = [r.name for r in passed if r.name not in contract]
     contract = {
         k: v
         for k, v in contract.items()
@@ -195,6 +205,12 @@ def findings(root: Path) -> dict[str, detect.Found]:
     found["env"] = detect.Found(
         contract,
         "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",
+    )
+    found["optional-env"] = detect.Found(
+        optional,
+        "read with .get() and no default: not passed (move one to env to pass it)"
+        if optional
+        else "none",
     )
     found["secrets"] = detect.Found(
         [k for k in contract if detect.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
@@ -247,6 +263,7 @@ def choose(root: Path) -> tuple[scaffold.Adoption, dict[str, detect.Found], bool
         toolchain=value["toolchain"],
         install=tuple(value["install"]),
         install_project=bool(value["install-project"]),
+        scm_version=bool(value["scm-version"]),
         requirement_files=tuple(
             p.relative_to(root).as_posix() for p in detect.requirement_files(root)
         ),
@@ -264,6 +281,7 @@ def choose(root: Path) -> tuple[scaffold.Adoption, dict[str, detect.Found], bool
         python_path=tuple(value["python-path"]),
         env={str(k): str(v) for k, v in value["env"].items()},
         secrets=tuple(value["secrets"]),
+        optional_env=tuple(value["optional-env"]),
         environment={str(k): str(v) for k, v in value["environment"].items()},
         health_path=value["health-path"],
     )
@@ -363,6 +381,32 @@ def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], str]:
     return steps, chosen, new_settings
 
 
+def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
+    """Say which variables the code needs that init could give no value."""
+    secrets = set(chosen["secrets"].value)
+    empty = [k for k, v in chosen["env"].value.items() if v == "" and k not in secrets]
+    if empty:
+        say(
+            f"  note: the code needs {', '.join(empty)} and gives no default: "
+            "set each under env in the init settings, then 'shipyard init --force'"
+        )
+
+
+def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
+    """Say which env files were made from a contract this run replaced."""
+    contract = next((s for s in changes if s.path == "env/.env.example"), None)
+    stale = sorted(
+        p.name.removeprefix(".env.")
+        for p in (root / "env").glob(".env.*")
+        if re.fullmatch(r"\.env\.[a-z0-9_-]+", p.name) and p.name not in {".env.example", ".env.ci"}
+    )
+    if contract and contract.state == "differs" and stale:
+        say(
+            f"  note: env files made from the old contract ({', '.join(stale)}) keep their "
+            "values: 'inv env-init --env <env> --force' remakes one"
+        )
+
+
 def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
     """Show the findings, then write what is missing; return the steps taken (or planned)."""
     if not root.is_dir():
@@ -379,6 +423,7 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         shown = " ".join(map(str, value)) if isinstance(value, list) else _toml_value(value)
         shown = shown.strip('"')
         say(f"  {key:<{width}}  {shown or '-'}  ({found.evidence})")
+    _note_missing_values(chosen, say)
     conflicts = [s for s in steps if s.state == "differs"]
     if conflicts and not force:
         names = ", ".join(s.path for s in conflicts)
@@ -400,6 +445,7 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         target = root / step.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(step.text, encoding="utf-8")
+    _note_stale_env_files(root, changes, say)
     if changes:
         say(
             f"wrote {len(changes)} file(s). Next: add shipyard to the project's dev "

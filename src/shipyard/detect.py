@@ -99,6 +99,7 @@ class EnvRead:
     name: str
     default: str | None
     where: str  # path:line
+    optional: bool = False  # read with .get()/getenv() and no default: the code runs without it
 
 
 def normalize(name: str) -> str:
@@ -134,9 +135,20 @@ def requirement_files(root: Path) -> list[Path]:
     return sorted(p for p in found if p.is_file())
 
 
+RUNTIME_REQUIREMENTS = re.compile(
+    r"requirements([-_.](base|prod|production|main|common|app|runtime))?", re.IGNORECASE
+)
+
+
+def is_runtime_requirements(path: Path) -> bool:
+    """Tell the runtime's requirements (``requirements.txt``, ``requirements/base.txt``...)."""
+    stem = path.stem if path.parent.name != "requirements" else f"requirements-{path.stem}"
+    return bool(RUNTIME_REQUIREMENTS.fullmatch(stem))
+
+
 def is_test_requirements(path: Path) -> bool:
     """Tell a requirements file for tests or development (``requirements-dev.txt``...)."""
-    return bool(re.search(r"(dev|test|ci|lint)", path.stem, re.IGNORECASE))
+    return bool(re.search(r"(dev|test|ci)", path.stem, re.IGNORECASE))
 
 
 def _requirements_in(path: Path, seen: set[Path] | None = None) -> set[str]:
@@ -174,9 +186,10 @@ def dependencies(root: Path) -> dict[str, str]:
     poetry = pyproject.get("tool", {}).get("poetry", {})
     add((k for k in poetry.get("dependencies", {}) if k != "python"), "pyproject.toml")
     add(poetry.get("dev-dependencies", {}), "pyproject.toml")
+    add(pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies", []), "[tool.uv]")
     for group, table in poetry.get("group", {}).items():
         add(table.get("dependencies", {}), f"pyproject.toml group {group!r}")
-    for path in sorted(requirement_files(root), key=is_test_requirements):  # runtime files first
+    for path in sorted(requirement_files(root), key=lambda p: not is_runtime_requirements(p)):
         add(_requirements_in(path), path.relative_to(root).as_posix())
     add(_setup_requirements(root), "setup.py/setup.cfg")
     for lock in ("uv.lock", "poetry.lock"):
@@ -222,7 +235,7 @@ def project_name(root: Path) -> Found:
 def toolchain(root: Path) -> Found:
     """Return uv, poetry or pip, by lock file first, then by what pyproject.toml says."""
     pyproject = read_toml(root / "pyproject.toml")
-    reqs = [p for p in requirement_files(root) if not is_test_requirements(p)]
+    reqs = [p for p in requirement_files(root) if is_runtime_requirements(p)]
     evidence = [
         ("uv", "uv.lock" if (root / "uv.lock").is_file() else ""),
         ("poetry", "poetry.lock" if (root / "poetry.lock").is_file() else ""),
@@ -239,6 +252,18 @@ def toolchain(root: Path) -> Found:
     ]
     tool, why = next(((t, w) for t, w in evidence if w), ("pip", "no lock file or metadata: pip"))
     return Found(tool, why)
+
+
+SCM_VERSIONS = ("hatch-vcs", "setuptools-scm", "versioningit", "poetry-dynamic-versioning")
+
+
+def scm_version(root: Path) -> Found:
+    """Tell whether the version comes from git (which the build context leaves out)."""
+    requires = read_toml(root / "pyproject.toml").get("build-system", {}).get("requires", [])
+    plugin = next((n for r in requires if (n := _requirement_name(str(r))) in SCM_VERSIONS), None)
+    if plugin:
+        return Found(True, f"{plugin} in [build-system] requires: .git is not in the context")  # noqa: FBT003
+    return Found(False, "the version is in the project's files")  # noqa: FBT003
 
 
 def is_package(root: Path, tool: str) -> Found:
@@ -259,7 +284,7 @@ def is_package(root: Path, tool: str) -> Found:
 
 def runtime_requirements(root: Path) -> Found:
     """Return the pip requirement files (or ``.``) holding the runtime dependencies."""
-    reqs = [p for p in requirement_files(root) if not is_test_requirements(p)]
+    reqs = [p for p in requirement_files(root) if is_runtime_requirements(p)]
     prod = [p for p in reqs if re.search(r"(prod|base|main)", p.stem)]
     chosen = prod or [p for p in reqs if p.name == "requirements.txt"] or reqs[:1]
     if chosen:
@@ -273,6 +298,8 @@ def test_dependencies(root: Path, tool: str) -> Found:
     wanted = ("test", "tests", "testing", "dev")
     found: list[str] = []
     groups = set(pyproject.get("dependency-groups", {}))
+    if pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies"):
+        groups.add("dev")  # uv's older spelling of the dev group
     if tool == "poetry":
         groups |= set(pyproject.get("tool", {}).get("poetry", {}).get("group", {}))
         if pyproject.get("tool", {}).get("poetry", {}).get("dev-dependencies"):
@@ -339,8 +366,15 @@ def python_version(root: Path) -> Found:
         reasons.append("CI's python-version")
     if not reasons:
         return Found(DEFAULT_PYTHON, f"nothing says; {DEFAULT_PYTHON} by default")
-    chosen = candidates[-1] if candidates else DEFAULT_PYTHON
-    return Found(chosen, f"the newest of {', '.join(PYTHONS)} allowed by {' and '.join(reasons)}")
+    # Newest allowed, but not past the default while it allows one: locks a year old
+    # rarely have wheels for the newest Python, and building them needs compilers.
+    settled = [v for v in candidates if PYTHONS.index(v) <= PYTHONS.index(DEFAULT_PYTHON)]
+    chosen = (settled or candidates or [DEFAULT_PYTHON])[-1]
+    return Found(
+        chosen,
+        f"the newest of {', '.join(PYTHONS)} up to {DEFAULT_PYTHON} allowed by "
+        + " and ".join(reasons),
+    )
 
 
 def _metadata_text(root: Path) -> str:
@@ -480,8 +514,11 @@ def _literal(node: ast.AST | None) -> str | None:
     return None
 
 
-def _env_call(node: ast.Call) -> tuple[str, ast.AST | None] | None:
-    """Return (name, default) of ``os.getenv``/``os.environ.get``/``env("X")``/``config("X")``."""
+def _env_call(node: ast.Call) -> tuple[str, ast.AST | None, bool] | None:
+    """Return (name, default, optional) of ``os.getenv``, ``env("X")``, ``config("X")``...
+
+    ``os.environ.get("X")`` with no default is optional: the code runs without it.
+    """
     func = node.func
     target = ""
     if isinstance(func, ast.Attribute):
@@ -514,10 +551,10 @@ def _env_call(node: ast.Call) -> tuple[str, ast.AST | None] | None:
     for keyword in node.keywords:
         if keyword.arg == "default":
             default = keyword.value
-    return name, default
+    return name, default, target == "os" and default is None
 
 
-def _settings_fields(tree: ast.Module) -> Iterator[tuple[str, ast.AST | None, int]]:
+def _settings_fields(tree: ast.Module) -> Iterator[tuple[str, ast.AST | None, int, bool]]:
     """Yield the fields of pydantic ``BaseSettings`` subclasses (their env names)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and any(
@@ -527,7 +564,7 @@ def _settings_fields(tree: ast.Module) -> Iterator[tuple[str, ast.AST | None, in
                 if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                     name = item.target.id
                     if name != "model_config" and not name.startswith("_"):
-                        yield name.upper(), item.value, item.lineno
+                        yield name.upper(), item.value, item.lineno, False
 
 
 def env_reads(root: Path) -> list[EnvRead]:
@@ -538,32 +575,63 @@ def env_reads(root: Path) -> list[EnvRead]:
         if tree is None:
             continue
         where = path.relative_to(root).as_posix()
-        reads: list[tuple[str, ast.AST | None, int]] = list(_settings_fields(tree))
+        reads: list[tuple[str, ast.AST | None, int, bool]] = list(_settings_fields(tree))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and (call := _env_call(node)):
-                reads.append((call[0], call[1], node.lineno))
+                reads.append((call[0], call[1], node.lineno, call[2]))
             elif (
                 isinstance(node, ast.Subscript)
                 and _call_name(node.value) == "environ"
                 and (name := _literal(node.slice))
             ):
-                reads.append((name, None, node.lineno))
+                reads.append((name, None, node.lineno, False))
         text = path.read_text(encoding="utf-8", errors="replace")
         # Libraries that read a variable by convention, not by name in the call.
         for pattern, name in IMPLICIT_READS:
             if match := re.search(pattern, text):
-                reads.append((name, None, text.count("\n", 0, match.start()) + 1))
-        for name, default, line in reads:
+                reads.append((name, None, text.count("\n", 0, match.start()) + 1, True))
+        for name, default, line, optional in reads:
             if name in AMBIENT or name in found:
                 continue
             value = _literal(default)
-            found[name] = EnvRead(name, value, f"{where}:{line}")
+            # A default the code computes (or None) is not a value for an env file.
+            unset = optional or (default is not None and value is None)
+            found[name] = EnvRead(name, value, f"{where}:{line}", optional=unset)
     return [found[k] for k in sorted(found)]
 
 
+# A name ending in one of these is about a secret, not the secret (TOKEN_EXPIRE_MINUTES).
+NOT_THE_SECRET = frozenset(
+    {
+        "MINUTES",
+        "HOURS",
+        "SECONDS",
+        "DAYS",
+        "TTL",
+        "EXPIRE",
+        "EXPIRES",
+        "LENGTH",
+        "SIZE",
+        "URL",
+        "HOST",
+        "PORT",
+        "NAME",
+        "USER",
+        "PREFIX",
+        "FILE",
+        "PATH",
+        "ID",
+        "ALGORITHM",
+    }
+)
+
+
 def is_secret(name: str) -> bool:
-    """Tell a secret by its name (PASSWORD, SECRET, TOKEN, KEY)."""
-    return any(word in name.upper() for word in SECRET_WORDS)
+    """Tell a secret by its name (PASSWORD, SECRET, TOKEN, KEY), but not its settings."""
+    parts = name.upper().split("_")
+    if parts[-1] in NOT_THE_SECRET:
+        return False
+    return any(word in part for part in parts for word in SECRET_WORDS)
 
 
 def backing_services(root: Path, deps: Mapping[str, str], reads: list[EnvRead]) -> Found:

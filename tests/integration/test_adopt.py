@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from shipyard import lintrules
+from shipyard.process import SubprocessRunner
+from shipyard.workspace import open_workspace
 from tests.integration.realstack import REPO, Stack, remove_everything
 
 FIXTURES = REPO / "tests/fixtures/adopt"
@@ -102,6 +105,9 @@ def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
     assert first.returncode == 0, first.stdout + first.stderr
     for path in (*COMMON, *kind.generated):
         assert (stack.root / path).is_file(), path
+    # What `nox -s lint` checks: compose per overlay, secrets, env files, build contexts.
+    ws = open_workspace(SubprocessRunner(echo=False), start=stack.root)
+    assert lintrules.lint_stack(ws, log=lambda _: None)[0] == []
 
     test = stack.run("nox", "-s", "docker-test")
     assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from shipyard import adopt, envcheck, envfiles, scaffold
+from shipyard import adopt, detect, envcheck, envfiles, scaffold
 from shipyard.config import load_stack
 from shipyard.errors import ConfigError
 
+PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"
 FLASK = {
     "requirements.txt": "flask==3.1.3\npsycopg2-binary\n",
     "requirements-dev.txt": "-r requirements.txt\npytest\n",
@@ -59,7 +60,7 @@ def test_settings_are_written_once_and_read_back(tmp_path: Path) -> None:
     assert settings["init"]["app"] == "web:create_app()"
     assert settings["init"]["extra-packages"] == ["gunicorn"]
     assert settings["init"]["environment"] == {
-        "DATABASE_URL": "postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB}"
+        "DATABASE_URL": f"postgresql://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}"
     }
     assert settings["init"]["env"] == {"GREETING": "hi", "SECRET_KEY": ""}
     adopted = tree(root)
@@ -147,11 +148,11 @@ def test_service_environment_points_variables_at_the_services() -> None:
     ]
     deps = {"sqlalchemy": "x", "asyncpg": "x"}
     assert adopt.service_environment(["postgres", "redis"], names, deps) == {
-        "DATABASE_URL": "postgresql+asyncpg://${POSTGRES_USER}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB}",
+        "DATABASE_URL": f"postgresql+asyncpg://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}",
         "DB_HOST": "db",
         "DB_PORT": "5432",
         "DB_USER": "${POSTGRES_USER}",
-        "DB_PASSWORD": "${POSTGRES_PASSWORD}",
+        "DB_PASSWORD": PASSWORD,
         "DB_NAME": "${POSTGRES_DB}",
         "POSTGRES_DB": "${POSTGRES_DB}",
         "CELERY_BROKER_URL": "redis://redis:6379/0",
@@ -169,3 +170,44 @@ def test_generated_env_files_pass_env_check(tmp_path: Path) -> None:
     assert scaffold.throwaway(load_stack(root).project, "SECRET_KEY") in ci
     committed = envcheck.check_environment(load_stack(root), "ci", ignored=lambda _: False)
     assert committed == []
+
+
+def test_optional_variables_are_documented_not_passed(tmp_path: Path) -> None:
+    """`.get()` without a default: listed, commented in the contract, never an empty value."""
+    files = {
+        "requirements.txt": "flask\n",
+        "web/__init__.py": (
+            "import os\n"
+            "def create_app():\n"
+            "    os.environ.get('MAIL_USE_TLS') is not None\n"
+            "    os.environ['PROJECT_NAME']\n"
+        ),
+    }
+    root = project(tmp_path, files)
+    lines: list[str] = []
+    adopt.init(root, dry=False, force=False, say=lines.append)
+    settings = tomllib.loads((root / "shipyard.toml").read_text())["init"]
+    assert settings["optional-env"] == ["MAIL_USE_TLS"]
+    assert settings["env"] == {"PROJECT_NAME": ""}
+    assert "# MAIL_USE_TLS=" in (root / "env/.env.example").read_text().splitlines()
+    assert "MAIL_USE_TLS" not in (root / "compose/docker-compose.yml").read_text()
+    assert (
+        "  note: the code needs PROJECT_NAME and gives no default: set each under env in the "
+        "init settings, then 'shipyard init --force'" in lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("SECRET_KEY", True),
+        ("GITHUB_TOKEN", True),
+        ("SMTP_PASSWORD", True),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", False),
+        ("JWT_ALGORITHM", False),
+        ("DB_HOST", False),
+    ],
+)
+def test_secret_names(name: str, secret: bool) -> None:
+    """PASSWORD, SECRET, TOKEN, KEY make a secret; a name about one (its expiry) does not."""
+    assert detect.is_secret(name) is secret

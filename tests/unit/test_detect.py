@@ -63,7 +63,8 @@ def test_toolchain_by_lock_first(
             },
             "3.11",
         ),
-        ({"pyproject.toml": "[tool.poetry.dependencies]\npython='^3.11'\n"}, "3.13"),
+        ({"pyproject.toml": "[tool.poetry.dependencies]\npython='^3.11'\n"}, "3.12"),
+        ({"pyproject.toml": "[project]\nrequires-python='>=3.13'\n"}, "3.13"),
         ({".github/workflows/ci.yml": "python-version: ['3.9', '3.10']\n", "setup.py": ""}, "3.10"),
         ({}, "3.12"),
     ],
@@ -73,6 +74,7 @@ def test_toolchain_by_lock_first(
         "upper-bound",
         "classifiers",
         "poetry-caret",
+        "newer-only",
         "ci-matrix",
         "default",
     ],
@@ -126,6 +128,7 @@ def test_env_reads_with_defaults_and_where(tmp_path: Path) -> None:
                 "B = os.getenv('LOG_LEVEL', 'info')\n"
                 "C = os.environ.get('WORKERS', 4)\n"
                 "D = os.environ.get('PATH')\n"
+                "E = os.environ.get('SENTRY_DSN')\n"
                 "class Settings(BaseSettings):\n"
                 "    redis_host: str = 'localhost'\n"
                 "    model_config = {}\n"
@@ -136,9 +139,10 @@ def test_env_reads_with_defaults_and_where(tmp_path: Path) -> None:
     )
     assert detect.env_reads(tmp_path) == [
         detect.EnvRead("API_TOKEN", None, "app/config.py:2"),
-        detect.EnvRead("DATABASE_URL", None, "app/config.py:9"),
+        detect.EnvRead("DATABASE_URL", None, "app/config.py:10", optional=True),
         detect.EnvRead("LOG_LEVEL", "info", "app/config.py:3"),
-        detect.EnvRead("REDIS_HOST", "localhost", "app/config.py:7"),
+        detect.EnvRead("REDIS_HOST", "localhost", "app/config.py:8"),
+        detect.EnvRead("SENTRY_DSN", None, "app/config.py:6", optional=True),
         detect.EnvRead("WORKERS", "4", "app/config.py:4"),
     ]
 
