@@ -11,6 +11,7 @@ changes nothing; `init` over a changed file refuses and writes nothing, and
 from __future__ import annotations
 
 import shutil
+import subprocess
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -149,3 +150,24 @@ def test_init_over_a_changed_file_refuses_then_force_restores(tmp_path: Path) ->
     assert forced.returncode == 0, forced.stderr
     assert "replace   docker/Dockerfile" in forced.stdout
     assert dockerfile.read_text() == generated
+
+
+def test_gitignore_commits_the_contract_even_under_the_python_template(tmp_path: Path) -> None:
+    """GitHub's Python template ignores env/: init re-includes the contract, keeps secrets out."""
+    root = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "pip-flask", root)
+    (root / ".gitignore").write_text("# Environments\n.env\nenv/\nvenv/\n")
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    assert Stack(root, "svc", 0).run("shipyard", "init").returncode == 0
+    (root / "env/.env.dev").write_text("SECRET_KEY=x\n")
+
+    def ignored(path: str) -> bool:
+        found = subprocess.run(["git", "-C", str(root), "check-ignore", "-q", path], check=False)
+        return found.returncode == 0
+
+    assert not ignored("env/.env.example")
+    assert not ignored("env/.env.ci")
+    assert ignored("env/.env.dev")
+    assert ignored("env/.env.dev.local")
+    assert ignored("results/junit.xml")
+    assert ignored("venv/bin/python")  # the project's own lines still hold
