@@ -151,8 +151,8 @@ def _secret_problems(
                     Problem(
                         "placeholder",
                         _at(parsed, value.line),
-                        f"secret {key} {reason}: set a real value ('inv env-init {env} --force' "
-                        "generates them)",
+                        f"secret {key} {reason}: set a real value "
+                        f"('inv env-init --env {env} --force' generates them)",
                     )
                 )
     if env not in stack.committed_envs:

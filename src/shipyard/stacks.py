@@ -34,9 +34,9 @@ def compose_for(
 
 def logs_tip(env: str, service: str = "") -> str:
     """Return the TIP that points at the logs of ``env``."""
-    return f"see everything with 'inv logs --env {env}{f' {service}' if service else ''}'" + (
-        f" (or 'inv {env}-logs')" if env == "dev" else ""
-    )
+    which = f" --service {service}" if service else ""
+    also = f" (or 'inv dev-logs{which}')" if env == "dev" else ""
+    return f"see everything with 'inv logs --env {env}{which}'{also}"
 
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")

@@ -84,7 +84,7 @@ def test_env_check_reports_every_problem(
     assert capsys.readouterr().err.splitlines() == [
         "ERROR: 2 problem(s) in the env files",
         "    env/.env.ci:2: secret PASSWORD is the example's own value: set a real value "
-        "('inv env-init ci --force' generates them)",
+        "('inv env-init --env ci --force' generates them)",
         "    env/.env.dev:3: USR is not in the contract: did you mean USER?",
         "TIP: fix each line above, then run 'inv env-check' again",
     ]

@@ -141,7 +141,7 @@ def test_placeholder_secrets_in_strict_environments(
     text = f"POSTGRES_USER=demo\nPOSTGRES_PASSWORD={value}\nAPI_PORT=8000\n"
     expected = (
         f"env/.env.{env}:2: secret POSTGRES_PASSWORD {reason}: set a real value "
-        f"('inv env-init {env} --force' generates them)"
+        f"('inv env-init --env {env} --force' generates them)"
     )
     assert problems(project, env, text) == [expected]
 
