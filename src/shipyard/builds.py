@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from shipyard.environment import Environment, Image, resolve
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 from shipyard.images import (
     BuildOptions,
     CachePlan,
@@ -53,11 +53,13 @@ def select(images: Sequence[Image], *, service: str = "", target: str = "") -> l
         if (not service or service in image.services) and (not target or image.target == target)
     ]
     if not chosen:
+        services = sorted({s for i in images for s in i.services})
+        targets = sorted({i.target for i in images if i.target})
         what = " and ".join(
             part
             for part in (
-                f"service {service!r}" if service else "",
-                f"target {target!r}" if target else "",
+                f"service {service!r}{did_you_mean(service, services)}" if service else "",
+                f"target {target!r}{did_you_mean(target, targets)}" if target else "",
             )
             if part
         )

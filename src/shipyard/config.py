@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 
 CA_BUNDLE_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
 
@@ -103,7 +103,8 @@ class Stack:
         if env not in self.environments:
             known = ", ".join(self.environments) or "none"
             raise ConfigError(
-                f"unknown environment {env!r} (this stack has: {known})",
+                f"unknown environment {env!r}{did_you_mean(env, self.environments)} "
+                f"(this stack has: {known})",
                 tip=f"use one of those, or add {self.compose_dir.name}/docker-compose.{env}.yml",
             )
         return env
@@ -168,8 +169,9 @@ def _read_pyproject(root: Path) -> tuple[dict[str, Any], str | None]:
         )
     unknown = sorted(set(tool) - KEYS)
     if unknown:
+        hints = "".join(did_you_mean(key, sorted(KEYS)) for key in unknown)
         raise ConfigError(
-            f"unknown key(s) in {settings_name(root)}: {', '.join(unknown)}",
+            f"unknown key(s) in {settings_name(root)}: {', '.join(unknown)}{hints}",
             tip=f"known keys: {', '.join(sorted(KEYS))}",
         )
     name = data.get("project", {}).get("name")
@@ -212,6 +214,20 @@ def _list_value(
         return tuple(str(item) for item in value)
     sources[key] = "convention"
     return LIST_CONVENTIONS[key]
+
+
+def _seconds(text: str, source: str) -> float:
+    """Return a positive number of seconds, or a ConfigError naming where it was set."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:  # also NaN
+        raise ConfigError(
+            f"timeout must be a positive number of seconds, not {text!r} (from {source})",
+            tip="set e.g. timeout = 180",
+        )
+    return seconds
 
 
 def _project_source(source: str, project_name: str | None) -> str:
@@ -269,14 +285,7 @@ def load_stack(
     environments = sorted(
         {m.group(1) for p in compose_dir.iterdir() if (m := _OVERLAY.match(p.name))}
     )
-    try:
-        timeout = float(values["timeout"])
-    except ValueError:
-        raise ConfigError(
-            f"timeout must be a number of seconds, not {values['timeout']!r} "
-            f"(from {sources['timeout']})",
-            tip="set e.g. timeout = 180",
-        ) from None
+    timeout = _seconds(values["timeout"], sources["timeout"])
     build_secrets = _table(tool, "build-secrets", 'uv_index_password = "UV_INDEX_PRIVATE_PASSWORD"')
     lists = {key: _list_value(key, flags, environ, tool, sources) for key in LIST_CONVENTIONS}
     if where != "pyproject.toml":

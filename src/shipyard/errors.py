@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+import difflib
 import shlex
 from collections.abc import Sequence
 
@@ -118,3 +119,11 @@ class Terminated(KeyboardInterrupt):
 def interrupt_exit_code(interrupt: KeyboardInterrupt) -> int:
     """Return the conventional exit status: 143 after SIGTERM, 130 after Ctrl-C."""
     return Terminated.exit_code if isinstance(interrupt, Terminated) else Interrupted.exit_code
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest of ``choices``, or ``""``."""
+    if word in choices:
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

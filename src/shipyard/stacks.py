@@ -17,7 +17,13 @@ from shipyard.builds import build_images
 from shipyard.compose import Container
 from shipyard.config import Stack
 from shipyard.environment import Environment, project_name, scale_args
-from shipyard.errors import CommandFailed, CommandTimedOut, StackNotReady
+from shipyard.errors import (
+    CommandFailed,
+    CommandTimedOut,
+    ConfigError,
+    StackNotReady,
+    did_you_mean,
+)
 from shipyard.workspace import Workspace, display_path, git_ignored
 
 
@@ -136,6 +142,27 @@ def compose_passthrough(
 ) -> None:
     """Run ``docker compose <args>`` against the stack, streaming its output."""
     ws.runner.run(environment.compose(ws.engine, *args), interactive=interactive)
+
+
+def check_service(environment: Environment, service: str) -> str:
+    """Return ``service`` if ``environment`` has it, else a ConfigError listing those it has."""
+    names = sorted(environment.services)
+    if service in names:
+        return service
+    example = f"inv {environment.name}-logs --service {names[0]}" if names else ""
+    raise ConfigError(
+        f"the {environment.name} stack has no service {service!r}"
+        f"{did_you_mean(service, names)} (services: {', '.join(names) or 'none'})",
+        tip=f"use one of those, e.g. '{example}'"
+        if environment.name == "dev" and names
+        else "use one of those",
+    )
+
+
+def default_service(environment: Environment) -> str:
+    """Return the service a shell enters by default: the first one built from a Dockerfile."""
+    built = [s for image in environment.images for s in image.services]
+    return built[0] if built else min(environment.services)
 
 
 def urls(containers: Sequence[Container]) -> list[str]:

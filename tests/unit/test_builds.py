@@ -14,6 +14,7 @@ from shipyard.engine import Engine
 from shipyard.environment import Image
 from shipyard.errors import ConfigError
 from shipyard.workspace import Workspace
+from tests.unit.conftest import app_image
 from tests.unit.fakes import FakeRunner
 
 BUILDX = Engine(buildx=True, compose=("docker", "compose"), driver="docker")
@@ -120,3 +121,12 @@ def test_select_by_service_and_target(project: Path) -> None:
     assert [i.ref for i in select(found, target="code")] == ["demo-app-code:dev"]
     with pytest.raises(ConfigError, match="no image to build for service 'api' and target 'web'"):
         select(found, service="api", target="web")
+
+
+def test_a_service_or_target_typo_gets_a_did_you_mean(tmp_path: Path) -> None:
+    """`--target prodution` names the target it probably meant."""
+    images = [app_image(tmp_path, target="production", services=("api",))]
+    with pytest.raises(ConfigError, match=r"target 'prodution' \(did you mean 'production'\?\)"):
+        select(images, target="prodution")
+    with pytest.raises(ConfigError, match=r"service 'apii' \(did you mean 'api'\?\)"):
+        select(images, service="apii")

@@ -158,3 +158,34 @@ def test_project_slug(name: str, slug: str) -> None:
 def test_env_var_names() -> None:
     """Keys map to SHIPYARD_ variables."""
     assert env_var("compose-dir") == "SHIPYARD_COMPOSE_DIR"
+
+
+@pytest.mark.parametrize("timeout", ["-5", "0", "nan"])
+def test_a_timeout_must_be_positive(tmp_path: Path, timeout: str) -> None:
+    """`--timeout -5` is refused, not waited for."""
+    (tmp_path / "compose").mkdir()
+    (tmp_path / "compose/docker-compose.yml").write_text("services: {}\n")
+    with pytest.raises(
+        ConfigError,
+        match=rf"timeout must be a positive number of seconds, not '{timeout}' \(from flag\)",
+    ):
+        load_stack(tmp_path, flags={"timeout": timeout})
+
+
+def test_near_misses_get_a_did_you_mean(tmp_path: Path) -> None:
+    """A typo in an environment or a settings key names what was probably meant."""
+    (tmp_path / "compose").mkdir()
+    for name in ("docker-compose.yml", "docker-compose.staging.yml", "docker-compose.dev.yml"):
+        (tmp_path / "compose" / name).write_text("services: {}\n")
+    stack = load_stack(tmp_path)
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown environment 'stagin' \(did you mean 'staging'\?\) \(this stack has: dev, staging\)",
+    ):
+        stack.check_env("stagin")
+    (tmp_path / "pyproject.toml").write_text("[tool.shipyard]\ntimout = 3\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown key\(s\) in \[tool.shipyard\]: timout \(did you mean 'timeout'\?\)",
+    ):
+        load_stack(tmp_path)

@@ -541,3 +541,37 @@ def test_docker_build_shares_layers_through_the_registry(
     c = context({build: Result(), tag: Result(), push: Result()})
     images.docker_build(c, target="test", push_cache=True)
     assert commands(c) == [*_all_configs(), GIT, build, tag, push]
+
+
+@pytest.mark.usefixtures("env_files")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: stack.dev_logs(c, service="apii"),
+        lambda c: stack.dev_shell(c, service="apii"),
+        lambda c: stack.dev_restart(c, service="apii"),
+    ],
+    ids=["dev-logs", "dev-shell", "dev-restart"],
+)
+def test_an_unknown_service_is_named_with_the_list_before_compose_runs(
+    call: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A service typo ends in one ERROR with the close match and the services; compose never runs."""
+    c = context({})
+    with pytest.raises(Exit) as exit_info:
+        call(c)
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "ERROR: the dev stack has no service 'apii' (did you mean 'api'?) (services: "
+    )
+    assert "TIP: use one of those, e.g. 'inv dev-logs --service " in err
+    assert len(commands(c)) == 1  # only the model query
+
+
+@pytest.mark.usefixtures("env_files")
+def test_dev_shell_enters_the_first_built_service_by_default() -> None:
+    """No --service: the first service built from a Dockerfile, not a hard-coded name."""
+    c = context({f"{DEV_Q} exec -T api sh": Result()})
+    stack.dev_shell(c)
+    assert commands(c)[1:] == [f"{DEV_Q} exec -T api sh"]

@@ -102,12 +102,10 @@ def logs(
     c: Context, service: str = "", env: str = DEV, follow: bool = False, tail: int = 100
 ) -> None:
     """Show the logs of any environment's stack."""
-    args = (
-        ["logs", "--tail", str(tail)]
-        + (["--follow"] if follow else [])
-        + ([service] if service else [])
-    )
-    stacks.compose_passthrough(*_environment(c, env), *args)
+    args = ["logs", "--tail", str(tail)] + (["--follow"] if follow else [])
+    ws, environment = _environment(c, env)
+    chosen = [stacks.check_service(environment, service)] if service else []
+    stacks.compose_passthrough(ws, environment, *args, *chosen)
 
 
 @shipyard_task(help={"profile": _PROFILE, **_UP_HELP}, iterable=["scale", "profile"])
@@ -131,7 +129,9 @@ def dev_down(c: Context, volumes: bool = False) -> None:
 @shipyard_task(help={"service": "one service (default: all)"})
 def dev_restart(c: Context, service: str = "") -> None:
     """Restart the dev stack's services (or one of them)."""
-    stacks.compose_passthrough(*_environment(c, DEV), "restart", *([service] if service else []))
+    ws, environment = _environment(c, DEV)
+    chosen = [stacks.check_service(environment, service)] if service else []
+    stacks.compose_passthrough(ws, environment, "restart", *chosen)
 
 
 @shipyard_task(
@@ -146,13 +146,20 @@ def dev_logs(c: Context, service: str = "", follow: bool = False, tail: int = 10
     logs.body(c, service=service, env=DEV, follow=follow, tail=tail)
 
 
-@shipyard_task(help={"service": "service to enter (default: api)", "cmd": "command (default: sh)"})
-def dev_shell(c: Context, service: str = "api", cmd: str = "sh") -> None:
+@shipyard_task(
+    help={
+        "service": "service to enter (default: the first built one)",
+        "cmd": "command (default: sh)",
+    }
+)
+def dev_shell(c: Context, service: str = "", cmd: str = "sh") -> None:
     """Open a shell (or run --cmd) in a running dev service."""
+    ws, environment = _environment(c, DEV)
+    chosen = stacks.check_service(environment, service or stacks.default_service(environment))
     # Without a terminal (scripts, CI) Compose must not ask for a TTY: -T.
     no_tty = [] if sys.stdin.isatty() else ["-T"]
-    argv = ["exec", *no_tty, service, *shlex.split(cmd)]
-    stacks.compose_passthrough(*_environment(c, DEV), *argv, interactive=True)
+    argv = ["exec", *no_tty, chosen, *shlex.split(cmd)]
+    stacks.compose_passthrough(ws, environment, *argv, interactive=True)
 
 
 @shipyard_task()
