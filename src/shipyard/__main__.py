@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shipyard import __version__, adopt, engine, testrun
 from shipyard.environment import resolve
-from shipyard.errors import ShipyardError, interrupt_exit_code
+from shipyard.errors import BUG_EXIT_CODE, ShipyardError, interrupt_exit_code, report_bug
 from shipyard.process import SubprocessRunner
 from shipyard.workspace import open_workspace
 
@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print("ERROR: interrupted; everything the run started was removed", file=sys.stderr)
         return interrupt_exit_code(exc)
+    except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, said in one line
+        print(report_bug(exc), file=sys.stderr)
+        return BUG_EXIT_CODE
 
 
 if __name__ == "__main__":

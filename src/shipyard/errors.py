@@ -9,7 +9,10 @@ traceback.
 from __future__ import annotations
 
 import difflib
+import os
 import shlex
+import tempfile
+import traceback
 from collections.abc import Sequence
 
 _TAIL_LINES = 20
@@ -127,3 +130,22 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
         return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+BUG_EXIT_CODE = 70  # EX_SOFTWARE: an internal error, not the user's
+
+
+def report_bug(error: BaseException) -> str:
+    """Write ``error``'s traceback to a file; return the one line that says where.
+
+    An exception that is not a ShipyardError is a bug in shipyard: the user
+    gets one line, and the traceback waits in a file for the bug report.
+    """
+    fd, path = tempfile.mkstemp(prefix="shipyard-crash-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        traceback.print_exception(error, file=handle)
+    kind = type(error).__name__
+    return (
+        f"ERROR: shipyard failed unexpectedly ({kind}: {error}). This is a bug in shipyard, "
+        f"not in your project; the traceback is in {path}: please attach it to a bug report"
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from shipyard import builds, engine, lintrules, testrun
 from shipyard.environment import resolve
-from shipyard.errors import ShipyardError, interrupt_exit_code
+from shipyard.errors import BUG_EXIT_CODE, ShipyardError, interrupt_exit_code, report_bug
 from shipyard.process import SubprocessRunner
 from shipyard.workspace import Workspace, display_path, open_workspace
 
@@ -43,6 +43,9 @@ def nox_edge(body: SessionBody) -> SessionBody:
             code = interrupt_exit_code(exc)
             session.log(f"interrupted: everything the run started was removed (exit {code})")
             raise SystemExit(code) from None
+        except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, said in one line
+            session.log(report_bug(exc))
+            raise SystemExit(BUG_EXIT_CODE) from None
 
     return run
 

@@ -26,3 +26,17 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["deploy"])
     assert caught.value.code == 2
     assert "invalid choice: 'deploy'" in capsys.readouterr().err
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash inside shipyard (here: `project` that is not a table) says it is a bug, in one line."""
+    (tmp_path / "pyproject.toml").write_text('project = "not a table"\n')
+    assert main(["init", str(tmp_path), "--dry-run"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("ERROR: shipyard failed unexpectedly (AttributeError: ")
+    saved = Path(err.split("the traceback is in ")[1].split(":")[0])
+    assert "Traceback (most recent call last)" in saved.read_text()
+    saved.unlink()

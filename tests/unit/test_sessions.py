@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -51,3 +52,16 @@ def test_interrupts_exit_like_a_shell(interrupt: BaseException, code: int) -> No
     session, error = run(interrupt, SystemExit)
     assert cast("SystemExit", error).code == code
     assert session.logged == [f"interrupted: everything the run started was removed (exit {code})"]
+
+
+def test_an_unexpected_exception_is_one_line_and_a_saved_traceback() -> None:
+    """A bug: one line naming it and the file holding the traceback; nox exits 70."""
+    session, error = run(RuntimeError("boom"), SystemExit)
+    assert cast("SystemExit", error).code == 70
+    [line] = session.logged
+    assert line.startswith(
+        "ERROR: shipyard failed unexpectedly (RuntimeError: boom). This is a bug"
+    )
+    saved = Path(line.split("the traceback is in ")[1].split(":")[0])
+    assert "Traceback (most recent call last)" in saved.read_text()
+    saved.unlink()

@@ -8,11 +8,12 @@ from typing import Any, cast
 from unittest.mock import Mock
 
 import pytest
-from invoke.context import MockContext
+from invoke.context import Context, MockContext
 from invoke.exceptions import Exit
 from invoke.runners import Result
 
 from shipyard.tasks import images, namespace, stack
+from shipyard.tasks._edge import shipyard_task
 
 GIT = "git -C . rev-parse --short HEAD"
 COMPOSE = "docker compose --project-name demo-app-{env} --file compose/docker-compose.yml --file compose/docker-compose.{env}.yml --env-file env/.env.{env}"
@@ -575,3 +576,21 @@ def test_dev_shell_enters_the_first_built_service_by_default() -> None:
     c = context({f"{DEV_Q} exec -T api sh": Result()})
     stack.dev_shell(c)
     assert commands(c)[1:] == [f"{DEV_Q} exec -T api sh"]
+
+
+def test_the_invoke_edge_turns_a_bug_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unexpected exception in a task: one line, exit 70, the traceback in a file."""
+
+    @shipyard_task()
+    def broken(c: Context) -> None:
+        """Fail as a bug would."""
+        raise KeyError("missing")
+
+    with pytest.raises(Exit) as exit_info:
+        broken(context({}))
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "ERROR: shipyard failed unexpectedly (KeyError: 'missing'). This is a bug"
+    )
+    Path(err.split("the traceback is in ")[1].split(":")[0]).unlink()

@@ -12,7 +12,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import Task
 
 from shipyard import engine
-from shipyard.errors import ShipyardError, interrupt_exit_code
+from shipyard.errors import BUG_EXIT_CODE, ShipyardError, interrupt_exit_code, report_bug
 from shipyard.process import InvokeRunner
 from shipyard.workspace import Workspace, open_workspace
 
@@ -47,6 +47,11 @@ def shipyard_task(
             except KeyboardInterrupt as exc:
                 print("ERROR: interrupted", file=sys.stderr, flush=True)
                 raise Exit(code=interrupt_exit_code(exc)) from None
+            except Exit:  # a task called from another already said its ERROR
+                raise
+            except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, said in one line
+                print(report_bug(exc), file=sys.stderr, flush=True)
+                raise Exit(code=BUG_EXIT_CODE) from None
 
         return Task(run, help=help or {}, iterable=iterable or [])
 
