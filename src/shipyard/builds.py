@@ -25,6 +25,7 @@ from shipyard.images import (
     build_command,
     build_waves,
     cache_plan,
+    preflight,
     secret_specs,
 )
 from shipyard.workspace import Workspace, git_sha
@@ -105,10 +106,28 @@ def _bake(
         ws.runner.run(bake_command(path))
 
 
+def _preflight(images: Sequence[Image]) -> None:
+    """Raise before any build when a Dockerfile or a file it needs is missing."""
+    problems: dict[tuple[str, str], list[str]] = {}
+    for image in images:
+        for found in preflight(image):
+            problems.setdefault(found, []).append(image.ref)
+    if problems:  # a missing file would be buried in the build log
+        lines = [
+            f"{problem} (building {', '.join(refs)})" for (problem, _), refs in problems.items()
+        ]
+        raise ConfigError(
+            lines[0],
+            details="\n".join(lines[1:]),
+            tip="; ".join(dict.fromkeys(fix for _, fix in problems)),
+        )
+
+
 def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = False) -> list[str]:
     """Build ``images`` (BuildKit reuses every layer that is not stale); return the tags."""
     if not images:
         return []
+    _preflight(images)
     options = _options(ws, no_cache=no_cache)
     stack, engine = ws.stack, ws.engine
     caches = {

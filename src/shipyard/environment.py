@@ -156,7 +156,8 @@ def _image(name: str, spec: Mapping[str, Any], declared: Mapping[str, Any]) -> I
     if not dockerfile.is_file():
         raise ConfigError(
             f"service {name!r} builds from {display_path(dockerfile)}, which does not exist",
-            tip="fix build.dockerfile (it is relative to build.context)",
+            tip="fix build.dockerfile (it is relative to build.context), or write the "
+            "Dockerfile ('shipyard init' generates one)",
         )
     target = build.get("target")
     stages = [stage for _, stage in dockerfile_stages(dockerfile) if stage]

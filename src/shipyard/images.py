@@ -208,3 +208,69 @@ def build_waves(images: Sequence[Image]) -> list[list[Image]]:
         waves.append(ready)
         done |= {image.ref for image in ready}
     return waves
+
+
+_BIND = re.compile(r"--mount=type=bind,(\S+)")
+NO_DOCKERFILE = "fix build.dockerfile in compose/, or write it ('shipyard init' generates one)"
+LOCK_FIXES = {
+    "uv.lock": "run 'uv lock' and commit uv.lock",
+    "poetry.lock": "run 'poetry lock' and commit poetry.lock",
+}
+
+
+def _instructions(text: str) -> list[str]:
+    """Return the Dockerfile's instructions, continuation lines joined, comments dropped."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return [i.strip() for i in re.sub(r"\\\s*\n", " ", "\n".join(lines)).splitlines() if i.strip()]
+
+
+def context_sources(dockerfile_text: str) -> list[str]:
+    """Return the plain files a Dockerfile takes from its context (COPY/ADD, bind mounts).
+
+    Sources from another stage or image (``--from=``), globs, variables and
+    the whole context (``.``) are left out: only names that must exist as written.
+    """
+    found: list[str] = []
+    for instruction in _instructions(dockerfile_text):
+        for spec in _BIND.findall(instruction):
+            fields = dict(f.split("=", 1) for f in spec.split(",") if "=" in f)
+            if "from" not in fields and "source" in fields:
+                found.append(fields["source"])
+        words = instruction.split()
+        if words[0].upper() in {"COPY", "ADD"} and not words[1].startswith("["):
+            flags = [w for w in words[1:] if w.startswith("--")]
+            if any(f.startswith("--from=") for f in flags):
+                continue
+            found += [w for w in words[1:] if not w.startswith("--")][:-1]
+    return [
+        s.rstrip("/")
+        for s in dict.fromkeys(found)
+        if s not in {".", "./"} and not re.search(r"[*?\[$]", s)
+    ]
+
+
+def preflight(image: Image) -> list[tuple[str, str]]:
+    """Return (problem, fix) for what would make ``image``'s build fail before it starts."""
+    if not image.context.is_dir():
+        return [
+            (f"the build context {display_path(image.context)} does not exist", "fix build.context")
+        ]
+    if not image.dockerfile.is_file():
+        return [
+            (
+                f"{display_path(image.dockerfile)} does not exist",
+                NO_DOCKERFILE,
+            )
+        ]
+    missing = [
+        name
+        for name in context_sources(image.dockerfile.read_text(encoding="utf-8"))
+        if not (image.context / name).exists()
+    ]
+    return [
+        (
+            f"{display_path(image.dockerfile)} needs {name}, not in {display_path(image.context)}/",
+            LOCK_FIXES.get(Path(name).name, f"create {name}, or stop using it in the Dockerfile"),
+        )
+        for name in missing
+    ]

@@ -125,7 +125,7 @@ def _pip(adoption: Adoption, args: str) -> str:
 
 def _uv_sync(flags: str) -> str:
     return _run(
-        f"uv sync --frozen {flags}",
+        f"uv sync --locked {flags}",
         mounts=(
             "--mount=type=cache,target=/root/.cache/uv",
             CA,
@@ -166,7 +166,8 @@ def _builder(adoption: Adoption) -> list[str]:
             "# Python, never a download; the venv where PATH expects it.",
             "ENV " + " \\\n    ".join(UV_ENV),
             "# Dependencies from the lock alone, before the source, so a code change",
-            "# reuses this layer. The CA bundle is a build secret: never in a layer.",
+            "# reuses this layer; --locked fails when uv.lock is out of date with",
+            "# pyproject.toml. The CA bundle is a build secret: never in a layer.",
             _uv_sync("--no-install-project --no-dev"),
         ]
         if adoption.install_project:

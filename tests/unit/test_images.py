@@ -16,6 +16,8 @@ from shipyard.images import (
     build_waves,
     cache_image,
     cache_plan,
+    context_sources,
+    preflight,
 )
 
 CLASSIC = Engine(buildx=False, compose=("docker", "compose"))
@@ -284,3 +286,42 @@ def test_build_waves_refuse_a_cycle(tmp_path: Path) -> None:
     a, b = _image(tmp_path, "a", "b:1"), _image(tmp_path, "b", "a:1")
     with pytest.raises(ConfigError, match="a:1, b:1 are each built FROM another"):
         build_waves([a, b])
+
+
+def test_context_sources_are_the_plain_files_a_build_needs() -> None:
+    """COPY/ADD and bind-mount sources; not other stages, globs, variables or the whole context."""
+    dockerfile = (
+        "FROM python AS base\n"
+        "# COPY commented.txt ./\n"
+        "RUN --mount=type=cache,target=/root/.cache \\\n"
+        "    --mount=type=bind,source=uv.lock,target=uv.lock \\\n"
+        "    --mount=type=bind,from=builder,source=/app/x,target=/x \\\n"
+        "    uv sync\n"
+        "COPY pyproject.toml poetry.loc[k] ./\n"
+        "COPY --chown=1000:1000 src/ ./src/\n"
+        "COPY --from=builder /opt/venv /opt/venv\n"
+        'COPY ["a b.txt", "/x"]\n'
+        "COPY . .\n"
+        "ADD $URL /tmp/\n"
+    )
+    assert context_sources(dockerfile) == ["uv.lock", "pyproject.toml", "src"]
+
+
+def test_preflight_names_a_missing_dockerfile_or_lock(tmp_path: Path) -> None:
+    """A missing Dockerfile or lock is one problem with its fix, before any build."""
+    image = Image("demo:test", tmp_path, tmp_path / "docker/Dockerfile", "test")
+    [(problem, fix)] = preflight(image)
+    assert problem == f"{tmp_path}/docker/Dockerfile does not exist"
+    assert "'shipyard init' generates one" in fix
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker/Dockerfile").write_text(
+        "FROM python\nRUN --mount=type=bind,source=uv.lock,target=uv.lock uv sync\n"
+    )
+    assert preflight(image) == [
+        (
+            f"{tmp_path}/docker/Dockerfile needs uv.lock, not in {tmp_path}/",
+            "run 'uv lock' and commit uv.lock",
+        )
+    ]
+    (tmp_path / "uv.lock").write_text("")
+    assert preflight(image) == []
