@@ -15,7 +15,7 @@ import pytest
 
 from tests.integration.realstack import Stack, docker, free_port
 
-DEPS_STEP = "uv sync --frozen --no-install-project\n"  # the development stage's dependency layer
+DEPS_STEP = "uv sync --locked --no-install-project\n"  # the development stage's dependency layer
 REGISTRY_CONFIG = (
     "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
     "http:\n  addr: 0.0.0.0:5000\n"
