@@ -12,6 +12,7 @@ project, never a run that is still alive, never another host's run.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -21,8 +22,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-
-import yaml
 
 from shipyard.process import Runner
 
@@ -86,8 +85,10 @@ def labels_overlay(
     }
     if volumes:
         overlay["volumes"] = {name: {"labels": labels} for name in sorted(volumes)}
-    return "# Written by shipyard for one run; removed when the run ends.\n" + yaml.safe_dump(
-        overlay
+    # JSON (which YAML reads) quotes every value: Compose's YAML 1.2 would read a
+    # run id such as 399147e1 as the float 3.99147e+06 and gc would miss the run.
+    return "# Written by shipyard for one run; removed when the run ends.\n" + json.dumps(
+        overlay, indent=2, sort_keys=True
     )
 
 

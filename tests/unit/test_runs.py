@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -119,3 +120,11 @@ def test_one_run_only() -> None:
     runner = listing({})
     runs.find_leftovers(runner, "demo", "ab12cd34")
     assert runner.argvs[0][-1] == "label=dev.shipyard.run=ab12cd34"
+
+
+def test_a_run_id_that_looks_like_a_number_stays_a_string() -> None:
+    """399147e1 is a float to Compose's YAML: the overlay quotes every label value."""
+    run = runs.Run("demo", "test", "399147e1")
+    text = runs.labels_overlay(run, ["tests"], [], [])
+    assert '"399147e1"' in text
+    assert json.loads(text.split("\n", 1)[1])["services"]["tests"]["labels"] == run.labels()
