@@ -129,6 +129,7 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
         return []
     _preflight(images)
     options = _options(ws, no_cache=no_cache)
+    ws.require_engine()
     stack, engine = ws.stack, ws.engine
     caches = {
         image.ref: cache_plan(engine, stack.cache_ref, image, push=stack.cache_push)

@@ -126,11 +126,33 @@ class Stack:
         return yaml_file if yaml_file.is_file() else self.compose_dir / "docker-compose.yml"
 
 
+def _holds_settings(folder: Path) -> bool:
+    if (folder / SETTINGS_FILE).is_file():
+        return True
+    pyproject = folder / "pyproject.toml"
+    try:
+        return "[tool.shipyard" in pyproject.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 def find_root(start: Path) -> Path:
-    """Return the nearest folder at or above ``start`` holding shipyard.toml or pyproject.toml."""
-    for folder in (start, *start.parents):
-        if (folder / SETTINGS_FILE).is_file() or (folder / "pyproject.toml").is_file():
-            return folder
+    """Return the project folder for ``start``: the nearest one holding shipyard's settings.
+
+    That is shipyard.toml or a pyproject.toml with ``[tool.shipyard]``; a
+    service's own pyproject.toml below it (``app/``) is not the project.
+    Without settings anywhere above: the nearest folder with
+    ``compose/docker-compose.yml``, else with a pyproject.toml.
+    """
+    folders = (start, *start.parents)
+    for matches in (
+        _holds_settings,
+        lambda folder: (folder / "compose" / "docker-compose.yml").is_file(),
+        lambda folder: (folder / "pyproject.toml").is_file(),
+    ):
+        found = next((folder for folder in folders if matches(folder)), None)
+        if found is not None:
+            return found
     return start
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from shipyard import dockerignore, envfiles, envops
 from shipyard.config import Stack, load_stack
+from shipyard import engine
 from shipyard.engine import Engine
 from shipyard.environment import resolve
 from shipyard.errors import EnvFileError, ShipyardError
@@ -49,27 +50,11 @@ def _version(text: str) -> tuple[int, ...]:
 
 def check_engine(runner: Runner, environ: dict[str, str]) -> Check:
     """Tell whether the engine answers, which one, and through which host or context."""
-    host = environ.get("DOCKER_HOST")
-    if host:
-        where = f"DOCKER_HOST={host}"
-    else:
-        context = runner.run(["docker", "context", "show"], capture=True, check=False, query=True)
-        where = f"context {context.stdout.strip() or 'default'}"
-    found = runner.run(
-        ["docker", "version", "--format", "{{.Server.Version}}"],
-        capture=True,
-        check=False,
-        query=True,
-    )
+    found = runner.run(engine.VERSION, capture=True, check=False, query=True)
     if not found.ok or not found.stdout.strip():
-        reason = (found.stderr or found.stdout).strip().splitlines()
-        return Check(
-            "engine",
-            "fail",
-            f"not reachable through {where}" + (f": {reason[-1]}" if reason else ""),
-            "start Docker Desktop (or 'sudo systemctl start docker'); check DOCKER_HOST "
-            "or 'docker context use default'",
-        )
+        error = engine.not_reachable(runner, found, environ)
+        return Check("engine", "fail", error.message.removeprefix("the Docker engine is "), error.tip)
+    where = engine.where(runner, environ)
     version = found.stdout.strip()
     if _version(version) < MIN_ENGINE:
         return Check(

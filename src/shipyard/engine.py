@@ -7,11 +7,13 @@ and works with the engine down; ``[tool.shipyard] builder``/``compose`` (or
 
 from __future__ import annotations
 
+import os
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shipyard.errors import CommandFailed, EngineError, ShipyardError
-from shipyard.process import Runner
+from shipyard.process import Result, Runner
 
 BUILDERS = ("auto", "buildx", "docker")
 
@@ -78,22 +80,60 @@ def buildx_driver(runner: Runner) -> str:
     return "docker"
 
 
+VERSION = ("docker", "version", "--format", "{{.Server.Version}}")
+
+
+def where(runner: Runner, environ: Mapping[str, str] | None = None) -> str:
+    """Return how the client reaches the engine: ``DOCKER_HOST=...`` or ``context NAME``."""
+    host = (os.environ if environ is None else environ).get("DOCKER_HOST")
+    if host:
+        return f"DOCKER_HOST={host}"
+    context = runner.run(["docker", "context", "show"], capture=True, check=False, query=True)
+    return f"context {context.stdout.strip() or 'default'}"
+
+
+def unreachable(runner: Runner, environ: Mapping[str, str] | None = None) -> EngineError | None:
+    """Return the error for an engine that does not answer, naming how it was reached; else None."""
+    found = runner.run(VERSION, capture=True, check=False, query=True)
+    return None if found.ok else not_reachable(runner, found, environ)
+
+
+def not_reachable(
+    runner: Runner, answer: Result, environ: Mapping[str, str] | None = None
+) -> EngineError:
+    """Return the error for an engine whose ``docker version`` gave ``answer``."""
+    said = [
+        line.strip()
+        for line in (answer.stderr + answer.stdout).splitlines()
+        if line.strip() and not line.startswith("template:")
+    ]
+    host = (os.environ if environ is None else environ).get("DOCKER_HOST")
+    fix = (
+        "or point DOCKER_HOST at a running engine (or unset it)"
+        if host
+        else "or switch to a running one ('docker context use default')"
+    )
+    return EngineError(
+        f"the Docker engine is not reachable through {where(runner, environ)}"
+        + (f": {said[-1]}" if said else ""),
+        tip=f"start Docker Desktop (or 'sudo systemctl start docker' on Linux) {fix}, "
+        "then check that 'docker version' shows a Server",
+    )
+
+
+def require(runner: Runner) -> None:
+    """Stop with an EngineError before any work when the engine does not answer."""
+    error = unreachable(runner)
+    if error is not None:
+        raise error
+
+
 def diagnose(error: ShipyardError, runner: Runner) -> ShipyardError:
     """Replace a failed docker command's error with "engine down" when that is the cause.
 
     Streamed commands print their stderr straight to the terminal, so instead
-    of parsing it this asks the engine itself (``docker info``).
+    of parsing it this asks the engine itself (``docker version``).
     """
     if not isinstance(error, CommandFailed) or error.argv[0] not in {"docker", "docker-compose"}:
         return error
-    info = runner.run(
-        ["docker", "info", "--format", "{{.ServerVersion}}"], capture=True, check=False, query=True
-    )
-    if info.ok:
-        return error
-    reason = (info.stderr or info.stdout).strip().splitlines()
-    return EngineError(
-        "the Docker engine is not reachable" + (f": {reason[-1]}" if reason else ""),
-        tip="start Docker Desktop (or the docker service on Linux), check that "
-        "'docker info' works, then run the same command again",
-    )
+    return unreachable(runner) or error

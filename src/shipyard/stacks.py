@@ -123,6 +123,7 @@ def up(
     if envfiles.layer_files(ws.stack, env):  # under --dry a new file is only announced
         envcheck.raise_for(env, envcheck.check_environment(ws.stack, env, ignored=git_ignored(ws)))
     scale_args(environment, scale)  # a typo stops us before the build
+    ws.require_engine()
     if build:
         build_images(ws, environment.images, no_cache=no_cache)
     return start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)

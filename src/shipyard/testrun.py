@@ -157,6 +157,7 @@ def docker_test(
             "is not built from a Dockerfile",
             tip="give it a build: section (target: test) and an image: name",
         )
+    ws.require_engine()
     for line in collect_garbage(ws):  # dead runs' leftovers, images earlier builds replaced
         ws.say(line)
     build_images(ws, environment.images)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.config import Stack, load_stack
-from shipyard.engine import Engine, detect_engine
+from shipyard.engine import Engine, detect_engine, require
 from shipyard.process import Runner
 
 IgnoredBy = Callable[[Path], bool | None]
@@ -40,6 +40,13 @@ class Workspace:
     engine: Engine
     stack: Stack
     say: Callable[[str], None] = field(default=_stderr)
+    _engine_answered: list[bool] = field(default_factory=list, compare=False, repr=False)
+
+    def require_engine(self) -> None:
+        """Stop before any work when the engine does not answer (asked once per command)."""
+        if not self._engine_answered:
+            require(self.runner)
+            self._engine_answered.append(True)
 
 
 def open_workspace(

@@ -30,6 +30,29 @@ def test_root_is_found_from_a_subfolder(project: Path) -> None:
     assert load_stack(sub).root == project
 
 
+@pytest.mark.parametrize("settings", ['[tool.shipyard]\ntimeout = 60\n', None])
+def test_a_service_pyproject_below_the_root_is_not_the_root(
+    project: Path, settings: str | None
+) -> None:
+    """From app/src, app/pyproject.toml (the service's own) does not make app/ the project."""
+    if settings is None:
+        (project / "pyproject.toml").unlink(missing_ok=True)
+        (project / "shipyard.toml").write_text("timeout = 60\n")
+    else:
+        (project / "pyproject.toml").write_text('[project]\nname = "demo-app"\n' + settings)
+    (project / "app/src").mkdir(parents=True)
+    (project / "app/pyproject.toml").write_text('[project]\nname = "service"\n')
+    stack = load_stack(project / "app/src")
+    assert (stack.root, stack.timeout) == (project, 60.0)
+
+
+def test_without_settings_the_compose_folder_marks_the_root(project: Path) -> None:
+    """No [tool.shipyard] anywhere: the folder with compose/docker-compose.yml wins."""
+    (project / "app/src").mkdir(parents=True)
+    (project / "app/pyproject.toml").write_text('[project]\nname = "service"\n')
+    assert load_stack(project / "app/src").root == project
+
+
 @pytest.mark.parametrize(
     ("key", "fix"),
     [

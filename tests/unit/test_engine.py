@@ -69,19 +69,22 @@ def test_unknown_builder() -> None:
         detect_engine(answers({}), builder="kaniko")
 
 
-def test_diagnose_engine_down() -> None:
-    """A failed docker command becomes 'engine not reachable' when `docker info` fails too."""
+def test_diagnose_engine_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed docker command becomes 'engine not reachable' when `docker version` fails too."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///x.sock")
     runner = FakeRunner(
         lambda _argv: (1, "", "Cannot connect to the Docker daemon at unix:///x.sock")
     )
     failed = CommandFailed(["docker", "compose", "up"], 1)
     error = diagnose(failed, runner)
     assert isinstance(error, EngineError)
-    assert (
-        error.message
-        == "the Docker engine is not reachable: Cannot connect to the Docker daemon at unix:///x.sock"
+    assert error.message == (
+        "the Docker engine is not reachable through DOCKER_HOST=unix:///x.sock: "
+        "Cannot connect to the Docker daemon at unix:///x.sock"
     )
-    assert runner.argvs == [["docker", "info", "--format", "{{.ServerVersion}}"]]
+    assert error.tip is not None
+    assert "or point DOCKER_HOST at a running engine (or unset it)" in error.tip
+    assert runner.argvs == [["docker", "version", "--format", "{{.Server.Version}}"]]
 
 
 def test_diagnose_keeps_real_command_failures() -> None:

@@ -16,6 +16,7 @@ from shipyard.tasks import images, namespace, stack
 from shipyard.tasks._edge import shipyard_task
 
 GIT = "git -C . rev-parse --short HEAD"
+VERSION = "docker version --format '{{.Server.Version}}'"  # the engine answers: asked once
 COMPOSE = "docker compose --project-name demo-app-{env} --file compose/docker-compose.yml --file compose/docker-compose.{env}.yml --env-file env/.env.{env}"
 DEV = COMPOSE.format(env="dev")
 TEST = COMPOSE.format(env="test")
@@ -79,7 +80,7 @@ HEALTHY = "\n".join(
 
 def context(extra: dict[str, Result] | None = None, *, dry: bool = False) -> MockContext:
     """Return a MockContext answering the git query, every model query, and ``extra``; nothing else."""
-    answers = {GIT: Result("abc1234\n"), **(extra or {})}
+    answers = {GIT: Result("abc1234\n"), VERSION: Result("20.10.24\n"), **(extra or {})}
     c = MockContext(run=Result(""), repeat=True)
     c.config.run.dry = dry
 
@@ -129,6 +130,7 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
     stack.dev_up(c)
     assert commands(c) == [
         config("dev"),
+        VERSION,
         GIT,
         BUILD.format(t="development"),
         f"{DEV} {UP}",
@@ -156,6 +158,7 @@ def test_dev_up_dry_prints_and_waits_for_nothing(project: Path) -> None:
     stack.dev_up(c)
     assert commands(c) == [
         config("dev", "env/.env.example"),
+        VERSION,
         GIT,
         BUILD.format(t="development"),
         f"{dev} {UP}",
@@ -280,7 +283,7 @@ def test_test_up_uses_the_test_target_and_project() -> None:
         }
     )
     stack.test_up(c)
-    assert commands(c)[2:4] == [BUILD.format(t="test"), f"{TEST} {UP}"]
+    assert commands(c)[1:5] == [VERSION, GIT, BUILD.format(t="test"), f"{TEST} {UP}"]
 
 
 def _all_configs() -> list[str]:
@@ -299,7 +302,7 @@ def test_docker_build_every_image_of_every_environment(
     builds = [BUILD.format(t=t) for t in ("test", "development", "production")]
     c = context({b: Result() for b in builds})
     images.docker_build(c)
-    assert commands(c) == [*_all_configs(), GIT, *builds]
+    assert commands(c) == [*_all_configs(), GIT, VERSION, *builds]
     assert capsys.readouterr().out.split() == [
         "demo-app:test",
         "demo-app:test-abc1234",
@@ -317,7 +320,7 @@ def test_docker_build_one_target_without_cache() -> None:
     expected = BUILD.format(t="production").replace(" .", " --no-cache .")
     c = context({expected: Result()})
     images.docker_build(c, target="production", no_cache=True)
-    assert commands(c) == [*_all_configs(), GIT, expected]
+    assert commands(c) == [*_all_configs(), GIT, VERSION, expected]
 
 
 @pytest.mark.usefixtures("project")
@@ -326,7 +329,7 @@ def test_docker_build_one_environment_and_service() -> None:
     expected = BUILD.format(t="development")
     c = context({expected: Result()})
     images.docker_build(c, env=["dev"], service="worker")
-    assert commands(c) == [config("dev", "env/.env.example"), GIT, expected]
+    assert commands(c) == [config("dev", "env/.env.example"), GIT, VERSION, expected]
 
 
 @pytest.mark.usefixtures("project")
@@ -356,7 +359,7 @@ def test_rebuild_no_cache_then_recreates() -> None:
         }
     )
     stack.rebuild(c, no_cache=True)
-    assert commands(c)[2:4] == [build, f"{DEV} {UP}"]
+    assert commands(c)[1:5] == [VERSION, GIT, build, f"{DEV} {UP}"]
 
 
 @pytest.mark.usefixtures("project")
@@ -441,7 +444,6 @@ def test_failed_command_exit_code_and_engine_check(capsys: pytest.CaptureFixture
     c = context(
         {
             f"{DEV_Q} restart": Result(exited=5, stderr="boom"),
-            "docker info --format '{{.ServerVersion}}'": Result("20.10.24\n"),
         }
     )
     with pytest.raises(Exit) as caught:
@@ -451,25 +453,26 @@ def test_failed_command_exit_code_and_engine_check(capsys: pytest.CaptureFixture
 
 
 @pytest.mark.usefixtures("env_files")
-def test_engine_down_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    """When `docker info` fails too, the error says the engine is down and how to start it."""
+def test_engine_down_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When `docker version` finds no server, the error says so, through which context, and the fix."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
     c = context(
         {
             f"{DEV_Q} restart": Result(exited=1),
-            "docker info --format '{{.ServerVersion}}'": Result(
-                exited=1, stderr="Cannot connect to the Docker daemon"
-            ),
+            VERSION: Result(exited=1, stderr="Cannot connect to the Docker daemon\ntemplate: noise"),
+            "docker context show": Result("desktop-linux\n"),
         }
     )
     with pytest.raises(Exit) as caught:
         stack.dev_restart(c)
     assert caught.value.code == 1
     assert capsys.readouterr().err.splitlines()[-2:] == [
-        "ERROR: the Docker engine is not reachable: Cannot connect to the Docker daemon",
-        (
-            "TIP: start Docker Desktop (or the docker service on Linux), check that 'docker info' "
-            "works, then run the same command again"
-        ),
+        "ERROR: the Docker engine is not reachable through context desktop-linux: "
+        "Cannot connect to the Docker daemon",
+        "TIP: start Docker Desktop (or 'sudo systemctl start docker' on Linux) or switch to a "
+        "running one ('docker context use default'), then check that 'docker version' shows a Server",
     ]
 
 
@@ -541,7 +544,7 @@ def test_docker_build_shares_layers_through_the_registry(
     push = f"docker push {cached}"
     c = context({build: Result(), tag: Result(), push: Result()})
     images.docker_build(c, target="test", push_cache=True)
-    assert commands(c) == [*_all_configs(), GIT, build, tag, push]
+    assert commands(c) == [*_all_configs(), GIT, VERSION, build, tag, push]
 
 
 @pytest.mark.usefixtures("env_files")

@@ -167,6 +167,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
     ws = open_workspace(runner)
     assert testrun.docker_test(ws, env, ["-k", "api"], run_id="r1") == 0
     assert runner.argvs == [
+        ["docker", "version", "--format", "{{.Server.Version}}"],  # once, before anything
         *sweep(),
         DANGLING,
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
@@ -198,7 +199,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
         *sweep("r1"),
     ]
-    assert runner.calls[7].options["timeout"] == 180.0
+    assert runner.calls[8].options["timeout"] == 180.0
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
 
 
