@@ -13,10 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shipyard import __version__, adopt, engine, testrun
+from shipyard import __version__, adopt, edge, testrun
 from shipyard.environment import resolve
-from shipyard.errors import BUG_EXIT_CODE, ShipyardError, interrupt_exit_code, report_bug
-from shipyard.process import SubprocessRunner
+from shipyard.process import SubprocessRunner, sigterm_as_interrupt
 from shipyard.workspace import open_workspace
 
 
@@ -52,21 +51,14 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Turn every ShipyardError into ``ERROR``/``TIP`` and an exit status."""
+    """Run one command through the one error edge; return the exit status."""
     try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except ShipyardError as exc:
-        print(engine.diagnose(exc, SubprocessRunner(echo=False)).render(), file=sys.stderr)
-        return exc.exit_code
-    except BrokenPipeError:  # `shipyard init | head`: the reader left; nothing to say
-        sys.stderr.close()
-        return 141
-    except KeyboardInterrupt as exc:
-        print("ERROR: interrupted; everything the run started was removed", file=sys.stderr)
-        return interrupt_exit_code(exc)
-    except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, said in one line
-        print(report_bug(exc), file=sys.stderr)
-        return BUG_EXIT_CODE
+        with sigterm_as_interrupt():
+            return run(sys.argv[1:] if argv is None else argv)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one edge
+        message, code = edge.outcome(exc, SubprocessRunner(echo=False))
+        edge.say(message)
+        return code
 
 
 if __name__ == "__main__":

@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shipyard import dockerignore, envfiles, envops
+from shipyard import dockerignore, engine, envfiles, envops
 from shipyard.config import Stack, load_stack
-from shipyard import engine
 from shipyard.engine import Engine
 from shipyard.environment import resolve
 from shipyard.errors import EnvFileError, ShipyardError
@@ -53,7 +52,8 @@ def check_engine(runner: Runner, environ: dict[str, str]) -> Check:
     found = runner.run(engine.VERSION, capture=True, check=False, query=True)
     if not found.ok or not found.stdout.strip():
         error = engine.not_reachable(runner, found, environ)
-        return Check("engine", "fail", error.message.removeprefix("the Docker engine is "), error.tip)
+        detail = error.message.removeprefix("the Docker engine is ")
+        return Check("engine", "fail", detail, error.tip or "")
     where = engine.where(runner, environ)
     version = found.stdout.strip()
     if _version(version) < MIN_ENGINE:

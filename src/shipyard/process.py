@@ -13,13 +13,15 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from invoke.exceptions import CommandTimedOut as InvokeTimedOut
+from invoke.runners import Local
 
 from shipyard.errors import CommandFailed, CommandTimedOut, EngineError, Terminated
 
@@ -149,6 +151,26 @@ class SubprocessRunner:
         )
 
 
+class SignalForwardingLocal(Local):
+    """invoke's local runner, passing Ctrl-C and SIGTERM on to the command as signals.
+
+    invoke forwards an interrupt by writing ``\\x03`` to the command's stdin,
+    which reaches nothing without a terminal and fails (ValueError) when stdin
+    is closed, as in CI; a signal reaches the command either way.
+    """
+
+    def send_interrupt(self, interrupt: KeyboardInterrupt) -> None:
+        """Signal the command as this process was signalled."""
+        if os.name == "nt":  # pragma: no cover - no POSIX signals to forward
+            with suppress(OSError, ValueError):
+                super().send_interrupt(interrupt)
+            return
+        with suppress(ProcessLookupError):  # it already ended
+            self.process.send_signal(
+                signal.SIGTERM if isinstance(interrupt, Terminated) else signal.SIGINT
+            )
+
+
 class InvokeRunner:
     """Runs commands through an invoke Context, so ``inv --dry`` and MockContext work.
 
@@ -157,8 +179,11 @@ class InvokeRunner:
     """
 
     def __init__(self, context: Context) -> None:
-        """Wrap ``context``."""
+        """Wrap ``context``; its commands get Ctrl-C and SIGTERM as signals."""
         self.context = context
+        runners = context.config.runners
+        if runners.local is Local:
+            runners.local = SignalForwardingLocal
 
     @property
     def dry(self) -> bool:
@@ -194,14 +219,54 @@ class InvokeRunner:
         if timeout is not None:
             options["timeout"] = timeout
         try:
-            done = self.context.run(line, **options)
+            with interrupts_noticed() as noticed:
+                done = self.context.run(line, **options)
         except InvokeTimedOut:
             raise CommandTimedOut(command, timeout or 0) from None
+        if noticed:  # invoke forwards Ctrl-C and waits: the exit status would hide it
+            raise noticed[0]
         if done is None:  # invoke returns None only when disowned; never here
             return Result(command, 0)
         return _checked(
             Result(command, done.exited, done.stdout or "", done.stderr or ""), check=check
         )
+
+
+@contextmanager
+def interrupts_noticed() -> Iterator[list[KeyboardInterrupt]]:
+    """Record Ctrl-C (and SIGTERM, when it raises Terminated) that arrive while a command runs.
+
+    invoke catches the KeyboardInterrupt, forwards it to the command and waits;
+    the command then exits with a status of its own (a cancelled BuildKit
+    build: 1), so the edge needs the record to end with 130 or 143. The
+    handlers in place still run; an ignored signal stays ignored.
+    """
+    noticed: list[KeyboardInterrupt] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noticed
+        return
+    previous: dict[signal.Signals, Callable[[int, FrameType | None], Any]] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(sig)
+        if not callable(handler):  # SIG_IGN, SIG_DFL: nothing raises, nothing to notice
+            continue
+        previous[sig] = handler
+
+        def notice(
+            signum: int, frame: FrameType | None, handler: Callable[..., Any] = handler
+        ) -> None:
+            try:
+                handler(signum, frame)
+            except KeyboardInterrupt as exc:
+                noticed.append(exc)
+                raise
+
+        signal.signal(sig, notice)
+    try:
+        yield noticed
+    finally:
+        for sig, restored in previous.items():
+            signal.signal(sig, restored)
 
 
 @contextmanager

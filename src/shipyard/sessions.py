@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from shipyard import builds, engine, lintrules, testrun
+from shipyard import builds, edge, lintrules, testrun
 from shipyard.environment import resolve
-from shipyard.errors import BUG_EXIT_CODE, ShipyardError, interrupt_exit_code, report_bug
-from shipyard.process import SubprocessRunner
+from shipyard.errors import ShipyardError
+from shipyard.process import SubprocessRunner, sigterm_as_interrupt
 from shipyard.workspace import Workspace, display_path, open_workspace
 
 if TYPE_CHECKING:
@@ -28,24 +28,23 @@ def _workspace() -> Workspace:
 
 
 def nox_edge(body: SessionBody) -> SessionBody:
-    """Run ``body``; a ShipyardError fails the session with its rendered message.
+    """Run ``body`` through the one error edge (:mod:`shipyard.edge`).
 
-    An interrupt ends nox with 130 (Ctrl-C) or 143 (SIGTERM), as a shell would.
+    A ShipyardError fails the session (nox goes on to the next one and exits
+    1); anything else ends nox with the edge's status (130, 143, 70).
     """
 
     @functools.wraps(body)
     def run(session: nox.Session) -> None:
         try:
-            body(session)
-        except ShipyardError as exc:
-            session.error("\n" + engine.diagnose(exc, SubprocessRunner(echo=False)).render())
-        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM, after the teardown ran
-            code = interrupt_exit_code(exc)
-            session.log(f"interrupted: everything the run started was removed (exit {code})")
+            with sigterm_as_interrupt():
+                body(session)
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one edge
+            message, code = edge.outcome(exc, SubprocessRunner(echo=False))
+            if isinstance(exc, ShipyardError):
+                session.error("\n" + message)
+            edge.say(message)
             raise SystemExit(code) from None
-        except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug, said in one line
-            session.log(report_bug(exc))
-            raise SystemExit(BUG_EXIT_CODE) from None
 
     return run
 

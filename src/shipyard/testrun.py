@@ -135,6 +135,18 @@ def save_logs(ws: Workspace, compose: health.Compose, results: Path) -> list[Pat
     return written
 
 
+NO_TESTS_COLLECTED = 5  # pytest's own exit status for "no tests ran"
+
+
+def no_tests_explained(command: Sequence[str]) -> str:
+    """Say what pytest's exit 5 means and where to look."""
+    return (
+        "pytest exited 5: it collected no test, or every test was deselected. Check the paths, "
+        f"-k and -m in the test command ({shlex.join(command)}), and that the tests are in the "
+        "test image (COPY in the Dockerfile's test stage, not left out by .dockerignore)"
+    )
+
+
 def docker_test(
     ws: Workspace,
     environment: Environment,
@@ -208,6 +220,8 @@ def docker_test(
                     check=False,
                 )
             failed = result.returncode != 0
+            if result.returncode == NO_TESTS_COLLECTED and not ws.runner.dry:
+                ws.say(no_tests_explained(command))
             return result.returncode
         finally:
             with shielded():

@@ -6,14 +6,18 @@ the TIP, that no traceback was printed, and what must still exist after.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import Stack, copy_stack, remove_everything
+from tests.integration.realstack import BIN, Stack, copy_stack, remove_everything
 
 
 @pytest.fixture
@@ -121,3 +125,49 @@ def test_a_lock_out_of_date_fails_the_build(fresh: Stack) -> None:
     assert "needs to be updated" in done.stdout + done.stderr  # uv's own words, from --locked
     assert "Traceback" not in done.stdout + done.stderr
     shutil.rmtree(fresh.root / "results", ignore_errors=True)
+
+
+@pytest.mark.parametrize("builder", ["buildx", "docker"])
+def test_ctrl_c_during_a_build_exits_130(fresh: Stack, builder: str) -> None:
+    """Ctrl-C while BuildKit runs a step: one line and 130, not 1 and 'context canceled'."""
+    dockerfile = fresh.root / "docker/Dockerfile"
+    marker = f"echo {fresh.name}-{builder}; sleep 120"  # never cached: it must really run
+    dockerfile.write_text(
+        dockerfile.read_text().replace(
+            "FROM ${PYTHON_IMAGE} AS base\n", f"FROM ${{PYTHON_IMAGE}} AS base\nRUN {marker}\n", 1
+        )
+    )
+    env = {
+        **os.environ,
+        "SHIPYARD_BUILDER": builder,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    # Its own session, like a terminal's foreground job: Ctrl-C reaches every process in it.
+    proc = subprocess.Popen(
+        [str(BIN / "inv"), "docker-build", "--env", "prod"],
+        cwd=fresh.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    seen: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            seen.append(line)
+            if marker in line:
+                break
+        time.sleep(1)  # the step is running
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    out = "".join(seen) + rest
+    assert marker in out, out[-2000:]
+    assert proc.returncode == 130, out[-2000:]
+    assert out.rstrip().endswith("ERROR: interrupted (Ctrl-C)"), out[-2000:]
+    assert "Traceback" not in out

@@ -30,7 +30,7 @@ def test_root_is_found_from_a_subfolder(project: Path) -> None:
     assert load_stack(sub).root == project
 
 
-@pytest.mark.parametrize("settings", ['[tool.shipyard]\ntimeout = 60\n', None])
+@pytest.mark.parametrize("settings", ["[tool.shipyard]\ntimeout = 60\n", None])
 def test_a_service_pyproject_below_the_root_is_not_the_root(
     project: Path, settings: str | None
 ) -> None:

@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import subprocess
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from typing import cast
 from unittest.mock import Mock
 
 import pytest
-from invoke.context import MockContext
+from invoke.config import Config
+from invoke.context import Context, MockContext
 from invoke.exceptions import CommandTimedOut as InvokeTimedOut
 from invoke.runners import Result as InvokeResult
 
@@ -157,9 +162,51 @@ def test_sigterm_raises_terminated_inside_and_not_after() -> None:
     assert interrupt_exit_code(KeyboardInterrupt()) == 130
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raising KeyboardInterrupt whatever the suite inherited (nohup and `&` ignore it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_shielded_ignores_ctrl_c_during_cleanup() -> None:
     """A second Ctrl-C during teardown is ignored, then the handler comes back."""
     with shielded():
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.1)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sh")
+@pytest.mark.usefixtures("ctrl_c_raises", "real_processes")
+def test_ctrl_c_during_a_command_is_an_interrupt_not_its_exit_status() -> None:
+    """Invoke forwards Ctrl-C and waits; the command's own status (1) must not hide it."""
+    runner = InvokeRunner(Context(Config(overrides={"run": {"in_stream": False}})))
+    script = f"sleep 0.2; kill -INT {os.getpid()}; sleep 0.3; exit 1"
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(["sh", "-c", script], capture=True)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert runner.run(["sh", "-c", "exit 0"], capture=True).ok  # and nothing left noticed
+    del runner
+    with warnings.catch_warnings():  # invoke leaves its pipes to the garbage collector
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signal dispositions")
+@pytest.mark.usefixtures("real_processes")
+def test_the_signal_tests_pass_with_ctrl_c_ignored() -> None:
+    """Started under nohup or as a background job (SIGINT ignored), these tests still pass."""
+    code = (
+        "import signal, sys, pytest; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        f"sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', {__file__!r}, "
+        "'-k', 'not ctrl_c_ignored']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stdout[-2000:]

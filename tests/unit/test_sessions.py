@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from shipyard.errors import ConfigError, Terminated
+from shipyard.errors import ConfigError
 from shipyard.sessions import nox_edge
 
 
@@ -44,24 +43,3 @@ def test_shipyard_error_fails_the_session_with_its_text() -> None:
     """No traceback: the rendered ERROR/TIP is the session's failure reason."""
     _, error = run(ConfigError("unknown environment 'x'", tip="use dev"), Quit)
     assert error.args == ("\nERROR: unknown environment 'x'\nTIP: use dev",)
-
-
-@pytest.mark.parametrize(("interrupt", "code"), [(KeyboardInterrupt(), 130), (Terminated(15), 143)])
-def test_interrupts_exit_like_a_shell(interrupt: BaseException, code: int) -> None:
-    """Ctrl-C ends nox with 130, SIGTERM with 143, after saying the run was cleaned up."""
-    session, error = run(interrupt, SystemExit)
-    assert cast("SystemExit", error).code == code
-    assert session.logged == [f"interrupted: everything the run started was removed (exit {code})"]
-
-
-def test_an_unexpected_exception_is_one_line_and_a_saved_traceback() -> None:
-    """A bug: one line naming it and the file holding the traceback; nox exits 70."""
-    session, error = run(RuntimeError("boom"), SystemExit)
-    assert cast("SystemExit", error).code == 70
-    [line] = session.logged
-    assert line.startswith(
-        "ERROR: shipyard failed unexpectedly (RuntimeError: boom). This is a bug"
-    )
-    saved = Path(line.split("the traceback is in ")[1].split(":")[0])
-    assert "Traceback (most recent call last)" in saved.read_text()
-    saved.unlink()

@@ -461,7 +461,9 @@ def test_engine_down_is_named(
     c = context(
         {
             f"{DEV_Q} restart": Result(exited=1),
-            VERSION: Result(exited=1, stderr="Cannot connect to the Docker daemon\ntemplate: noise"),
+            VERSION: Result(
+                exited=1, stderr="Cannot connect to the Docker daemon\ntemplate: noise"
+            ),
             "docker context show": Result("desktop-linux\n"),
         }
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,19 @@ def test_failing_tests_return_pytests_status_and_save_logs(stack: Path, env: Env
     assert runner.argvs[-4:-3] == [
         compose("r2", "down", "--volumes", "--remove-orphans", "--timeout", "0")
     ]
+
+
+def test_no_tests_collected_is_explained(env: Environment) -> None:
+    """Pytest's 5 stays the status, with what it means and where to look."""
+    said: list[str] = []
+    ws = replace(open_workspace(scripted(READY, pytest_code=5)), say=said.append)
+    assert testrun.docker_test(ws, env, ["-k", "nothing"], run_id="r5") == 5
+    assert said[-2] == (
+        "pytest exited 5: it collected no test, or every test was deselected. Check the paths, "
+        "-k and -m in the test command (pytest --junitxml=/tmp/shipyard-results/junit.xml -k "
+        "nothing), and that the tests are in the test image (COPY in the Dockerfile's test "
+        "stage, not left out by .dockerignore)"
+    )
 
 
 def test_failed_job_raises_and_tears_down(env: Environment) -> None:
