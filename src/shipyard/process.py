@@ -154,7 +154,7 @@ class SubprocessRunner:
 class SignalForwardingLocal(Local):
     """invoke's local runner, passing Ctrl-C and SIGTERM on to the command as signals.
 
-    invoke forwards an interrupt by writing ``\\x03`` to the command's stdin,
+    invoke forwards an interrupt by writing Ctrl-C (0x03) to the command's stdin,
     which reaches nothing without a terminal and fails (ValueError) when stdin
     is closed, as in CI; a signal reaches the command either way.
     """
