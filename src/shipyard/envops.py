@@ -7,9 +7,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from shipyard import envcheck, envfiles, explain
+from shipyard import datavolumes, envcheck, envfiles, explain
 from shipyard.config import Stack
-from shipyard.environment import Environment
+from shipyard.environment import Environment, resolve
 from shipyard.errors import ConfigError
 from shipyard.workspace import Workspace, display_path, git_ignored
 
@@ -32,7 +32,17 @@ def env_init(ws: Workspace, env: str, *, force: bool = False) -> Path:
             f"there is no {display_path(template)} to create {display_path(target)} from",
             tip="write the contract: every KEY=value the stack reads, secrets under '# @secret'",
         )
+    replaced = target.exists()
     envfiles.write_env_file(target, template, dry=ws.runner.dry)
+    if replaced and not ws.runner.dry:
+        environment = resolve(ws, env, create=False)
+        mismatches = datavolumes.changed(ws, environment)
+        if mismatches:
+            ws.say(
+                f"WARNING: the {env} stack's data was created with the old values; it will not "
+                f"start until you put them back in {display_path(target)} or delete the data "
+                f"('{datavolumes.down_command(env)}'):\n{datavolumes.describe(mismatches)}"
+            )
     return target
 
 

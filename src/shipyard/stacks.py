@@ -6,13 +6,14 @@ Workspace, resolves the Environment once, and calls one function here.
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from shipyard import envcheck, envfiles, health
+from shipyard import datavolumes, envcheck, envfiles, health
 from shipyard.builds import build_images
 from shipyard.compose import Container
 from shipyard.config import Stack
@@ -124,18 +125,64 @@ def up(
         envcheck.raise_for(env, envcheck.check_environment(ws.stack, env, ignored=git_ignored(ws)))
     scale_args(environment, scale)  # a typo stops us before the build
     ws.require_engine()
+    datavolumes.check(ws, environment)  # data made with other secrets: stop before the build
     if build:
         build_images(ws, environment.images, no_cache=no_cache)
-    return start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)
+    containers = start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)
+    if not ws.runner.dry:
+        datavolumes.remember(ws, environment)
+    return containers
 
 
-def down(ws: Workspace, environment: Environment, *, volumes: bool = False) -> None:
+Confirm = Callable[[list[str]], bool]
+
+
+def ask_on_terminal(env: str, *, yes: bool = False) -> Confirm | None:
+    """Return the confirmation that deleting ``env``'s volumes needs (None with ``yes``).
+
+    It asks on a terminal; without one (CI, a script) it stops and names ``--yes``.
+    """
+    if yes:
+        return None
+
+    def confirm(names: list[str]) -> bool:
+        if not sys.stdin.isatty():
+            raise ConfigError(
+                f"deleting the {env} stack's data ({', '.join(names)}) needs a yes, "
+                "and there is no terminal to ask: nothing was removed",
+                tip=f"to delete it, run '{datavolumes.down_command(env)} --yes'",
+            )
+        question = (
+            f"Delete the {env} stack's data ({', '.join(names)})? It cannot be undone. [y/N] "
+        )
+        return input(question).strip().lower() in {"y", "yes"}
+
+    return confirm
+
+
+def down(
+    ws: Workspace,
+    environment: Environment,
+    *,
+    volumes: bool = False,
+    confirm: Confirm | None = None,
+) -> None:
     """Stop and remove every container of ``environment`` (all profiles, all replicas).
 
-    Named volumes stay unless ``volumes``.
+    Named volumes stay unless ``volumes``; then ``confirm`` (given the names of
+    the volumes that exist) must say yes first, unless it is None.
     """
+    doomed = datavolumes.existing(ws, environment) if volumes else []
+    if doomed and confirm is not None and not confirm([v.name for v in doomed]):
+        raise ConfigError(
+            f"kept the {environment.name} stack and its data: nothing was removed",
+            tip="to delete the data, answer 'y', or run "
+            f"'{datavolumes.down_command(environment.name)} --yes'",
+        )
     args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
     ws.runner.run(environment.compose(ws.engine, *args))
+    if doomed and not ws.runner.dry:
+        datavolumes.forget(doomed)
 
 
 def compose_passthrough(

@@ -17,6 +17,14 @@ def engine() -> None:
         pytest.fail(f"no Docker engine: {info.stderr.strip()} (run ../shared/engine/provision)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep what shipyard remembers per machine (volume fingerprints) inside the run."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Copy the reference stack under a unique name; remove all it created afterwards."""

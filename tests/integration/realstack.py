@@ -64,6 +64,7 @@ class Stack:
         return subprocess.run(
             [str(BIN / argv[0]), *argv[1:]],
             cwd=self.root,
+            stdin=subprocess.DEVNULL,  # no terminal: what needs a yes must say so
             capture_output=True,
             text=True,
             env=full_env,

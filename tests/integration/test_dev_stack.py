@@ -86,7 +86,39 @@ def test_dev_up_status_down_keeps_the_database(stack: Stack) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert http_json(f"{api}/jobs/{job['id']}")["result"] == "KEEP ME"
 
-    gone = stack.run("inv", "dev-down", "--volumes")
+    assert stack.run("inv", "dev-down").returncode == 0
+    refuse_changed_secret_and_delete_on_yes(stack)
+
+
+def refuse_changed_secret_and_delete_on_yes(stack: Stack) -> None:
+    """Check that the volume remembers its password, and deleting it needs --yes without a tty."""
+    env_dev = stack.root / "env/.env.dev"
+    kept = env_dev.read_text()
+    env_dev.write_text(kept.replace("POSTGRES_PASSWORD=", "POSTGRES_PASSWORD=regenerated-", 1))
+    refused = stack.run("inv", "dev-up", "--no-build")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.startswith(
+        "ERROR: the dev stack's data was created with another POSTGRES_PASSWORD: it would not start"
+    ), refused.stderr
+    assert "TIP: put the old value back in the env file, or delete the data" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    data = [f"{stack.name}-dev_db-data", f"{stack.name}-dev_redis-data"]
+    left = stack.leftovers(f"{stack.name}-dev")
+    assert (left["containers"], left["volumes"]) == ([], data)  # nothing started, nothing lost
+
+    env_dev.write_text(kept)
+    regenerated = stack.run("inv", "env-init", "--env", "dev", "--force")
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert "WARNING: the dev stack's data was created with the old values" in regenerated.stderr
+    assert "another POSTGRES_PASSWORD than env/.env.dev" in regenerated.stderr
+    env_dev.write_text(kept)
+
+    asked = stack.run("inv", "dev-down", "--volumes")
+    assert asked.returncode == 1, asked.stderr
+    assert "there is no terminal to ask: nothing was removed" in asked.stderr
+    assert "TIP: to delete it, run 'inv dev-down --volumes --yes'" in asked.stderr
+    assert stack.leftovers(f"{stack.name}-dev")["volumes"] == data
+    gone = stack.run("inv", "dev-down", "--volumes", "--yes")
     assert gone.returncode == 0, gone.stderr
     assert stack.leftovers(f"{stack.name}-dev") == {"containers": [], "networks": [], "volumes": []}
 

@@ -71,6 +71,14 @@ class _NoProcess:
 
 
 @pytest.fixture(autouse=True)
+def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep what shipyard remembers per machine (volume fingerprints) inside the test."""
+    state = tmp_path / "state"
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
+@pytest.fixture(autouse=True)
 def no_real_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if a unit test would start a real process (use `real_processes`)."""
     monkeypatch.setattr(subprocess, "Popen", _NoProcess)

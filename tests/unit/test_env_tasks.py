@@ -58,8 +58,10 @@ def test_env_init_never_overwrites_without_force(
         "TIP: keep it, or run 'inv env-init --env dev --force' to start over (its values are lost)\n"
     )
     assert target.read_text() == "USER=mine\nPASSWORD=mine-too\n"
-    env.env_init(MockContext(), force=True)
+    c = MockContext(run=Result(""), repeat=True)  # no data volume: nothing to warn about
+    env.env_init(c, force=True)
     assert read_env_file(target)["USER"].value == "demo"
+    assert capsys.readouterr().err == ""
 
 
 def test_env_init_prod_uses_its_own_template(contract: Path) -> None:

@@ -17,6 +17,17 @@ from shipyard.tasks._edge import shipyard_task
 
 GIT = "git -C . rev-parse --short HEAD"
 VERSION = "docker version --format '{{.Server.Version}}'"  # the engine answers: asked once
+
+
+def volumes(env: str) -> str:
+    """Return the query listing the data volumes of an environment's stack."""
+    return (
+        f"docker volume ls --filter label=com.docker.compose.project=demo-app-{env} "
+        "--format '{{.Name}}\t{{.Label \"com.docker.compose.volume\"}}'"
+    )
+
+
+VOLUMES = {env: volumes(env) for env in ("dev", "test", "ci", "prod")}
 COMPOSE = "docker compose --project-name demo-app-{env} --file compose/docker-compose.yml --file compose/docker-compose.{env}.yml --env-file env/.env.{env}"
 DEV = COMPOSE.format(env="dev")
 TEST = COMPOSE.format(env="test")
@@ -80,7 +91,12 @@ HEALTHY = "\n".join(
 
 def context(extra: dict[str, Result] | None = None, *, dry: bool = False) -> MockContext:
     """Return a MockContext answering the git query, every model query, and ``extra``; nothing else."""
-    answers = {GIT: Result("abc1234\n"), VERSION: Result("20.10.24\n"), **(extra or {})}
+    answers = {
+        GIT: Result("abc1234\n"),
+        VERSION: Result("20.10.24\n"),
+        **{query: Result("") for query in VOLUMES.values()},  # no data volume yet
+        **(extra or {}),
+    }
     c = MockContext(run=Result(""), repeat=True)
     c.config.run.dry = dry
 
@@ -131,10 +147,12 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
     assert commands(c) == [
         config("dev"),
         VERSION,
+        VOLUMES["dev"],  # data created with other secrets? (none here)
         GIT,
         BUILD.format(t="development"),
         f"{DEV} {UP}",
         f"{DEV_Q} ps --all --format json",
+        VOLUMES["dev"],  # the new volumes' secrets remembered (none here)
     ]
     assert capsys.readouterr().out == (
         "dev stack is up: 2 containers ready\n  api        http://localhost:8000\n"
@@ -159,6 +177,7 @@ def test_dev_up_dry_prints_and_waits_for_nothing(project: Path) -> None:
     assert commands(c) == [
         config("dev", "env/.env.example"),
         VERSION,
+        VOLUMES["dev"],
         GIT,
         BUILD.format(t="development"),
         f"{dev} {UP}",
@@ -181,7 +200,7 @@ def test_up_scales_a_service_and_starts_a_profile() -> None:
         }
     )
     stack.up(c, scale=["worker=3"], build=False)
-    assert commands(c)[-2:] == [f"{DEV} {UP} --scale worker=3", f"{DEV_Q} ps --all --format json"]
+    assert commands(c)[-3:-1] == [f"{DEV} {UP} --scale worker=3", f"{DEV_Q} ps --all --format json"]
 
 
 @pytest.mark.parametrize(
@@ -251,7 +270,9 @@ def test_compose_tasks_run_exactly_one_command(
     """Each stack task reads the model, then runs one compose command against every profile."""
     c = context({expected: Result()})
     task(c, **args)
-    assert commands(c) == [config("test" if "test" in expected else "dev"), expected]
+    env = "test" if "test" in expected else "dev"
+    listed = [VOLUMES[env]] if expected.endswith("--volumes") else []  # to confirm, to forget
+    assert commands(c) == [config(env), *listed, expected]
 
 
 def test_down_without_an_env_file_creates_none(project: Path) -> None:
@@ -283,7 +304,13 @@ def test_test_up_uses_the_test_target_and_project() -> None:
         }
     )
     stack.test_up(c)
-    assert commands(c)[1:5] == [VERSION, GIT, BUILD.format(t="test"), f"{TEST} {UP}"]
+    assert commands(c)[1:6] == [
+        VERSION,
+        VOLUMES["test"],
+        GIT,
+        BUILD.format(t="test"),
+        f"{TEST} {UP}",
+    ]
 
 
 def _all_configs() -> list[str]:
@@ -359,7 +386,7 @@ def test_rebuild_no_cache_then_recreates() -> None:
         }
     )
     stack.rebuild(c, no_cache=True)
-    assert commands(c)[1:5] == [VERSION, GIT, build, f"{DEV} {UP}"]
+    assert commands(c)[1:6] == [VERSION, VOLUMES["dev"], GIT, build, f"{DEV} {UP}"]
 
 
 @pytest.mark.usefixtures("project")

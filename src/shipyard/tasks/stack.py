@@ -84,10 +84,14 @@ def up(
     _up(c, env, build=build, timeout=timeout, scale=scale, profile=profile)
 
 
-@shipyard_task(help={"env": _ENV, "volumes": "also remove named volumes (the data)"})
-def down(c: Context, env: str = DEV, volumes: bool = False) -> None:
+_YES = "delete the volumes without asking (needed without a terminal)"
+
+
+@shipyard_task(help={"env": _ENV, "volumes": "also remove named volumes (the data)", "yes": _YES})
+def down(c: Context, env: str = DEV, volumes: bool = False, yes: bool = False) -> None:
     """Stop and remove any environment's stack (every profile and replica); volumes stay."""
-    stacks.down(*_environment(c, env), volumes=volumes)
+    confirm = stacks.ask_on_terminal(env, yes=yes)
+    stacks.down(*_environment(c, env), volumes=volumes, confirm=confirm)
 
 
 @shipyard_task(
@@ -120,10 +124,11 @@ def dev_up(
     _up(c, DEV, build=build, timeout=timeout, scale=scale, profile=profile)
 
 
-@shipyard_task(help={"volumes": "also remove named volumes (the dev database!)"})
-def dev_down(c: Context, volumes: bool = False) -> None:
+@shipyard_task(help={"volumes": "also remove named volumes (the dev database!)", "yes": _YES})
+def dev_down(c: Context, volumes: bool = False, yes: bool = False) -> None:
     """Stop and remove the dev stack; the database volume stays unless --volumes."""
-    stacks.down(*_environment(c, DEV), volumes=volumes)
+    confirm = stacks.ask_on_terminal(DEV, yes=yes)
+    stacks.down(*_environment(c, DEV), volumes=volumes, confirm=confirm)
 
 
 @shipyard_task(help={"service": "one service (default: all)"})
