@@ -3,8 +3,9 @@
 Every ``docker-test`` run gets the compose project ``<project>-<env>-<run id>``
 and labels on its containers, networks and volumes naming shipyard, the
 project, the environment, the run and the host. While it runs, its process
-holds an exclusive lock on a file named after the run; the kernel drops the
-lock when the process dies, even by ``kill -9``. The reaper (``inv gc``, and
+holds an exclusive lock (filelock: flock on POSIX, LockFileEx on Windows) on a
+file named after the run; the kernel drops the lock when the process dies,
+even by ``kill -9``. The reaper (``inv gc``, and
 the start of every run) removes what carries this project's run labels and
 whose lock nobody holds: never a dev stack (no run label), never another
 project, never a run that is still alive, never another host's run.
@@ -13,15 +14,14 @@ project, never a run that is still alive, never another host's run.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+
+from filelock import FileLock, Timeout
 
 from shipyard.process import Runner
 
@@ -92,20 +92,10 @@ def labels_overlay(
     )
 
 
-def _try_lock(handle: IO[str]) -> bool:
-    """Take an exclusive lock on ``handle`` without waiting; True when it was free."""
-    try:
-        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-            import msvcrt  # noqa: PLC0415
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl  # noqa: PLC0415
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+def _lock(path: Path) -> FileLock:
+    # Not thread-local, not a singleton: each FileLock is its own open file, so a
+    # probe in the same process meets the holder's lock as another process would.
+    return FileLock(path, thread_local=False)
 
 
 @contextmanager
@@ -113,26 +103,32 @@ def holding(run: Run, overlay: str) -> Iterator[Path]:
     """Hold the run's lock and its labels overlay file for the length of the run."""
     runs_dir().mkdir(parents=True, exist_ok=True)
     overlay_file = run.overlay_file
-    with run.lock_file.open("w", encoding="utf-8") as handle:
-        if not _try_lock(handle):  # pragma: no cover - run ids are random
-            msg = f"run {run.compose_project} is already locked"
-            raise RuntimeError(msg)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+    lock = _lock(run.lock_file)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:  # pragma: no cover - run ids are random
+        msg = f"run {run.compose_project} is already locked"
+        raise RuntimeError(msg) from None
+    try:
         overlay_file.write_text(overlay, encoding="utf-8")
-        try:
-            yield overlay_file
-        finally:
-            overlay_file.unlink(missing_ok=True)
-            run.lock_file.unlink(missing_ok=True)
+        yield overlay_file
+    finally:
+        overlay_file.unlink(missing_ok=True)
+        lock.release()
+        run.lock_file.unlink(missing_ok=True)  # released first: never delete a held lock's file
 
 
 def is_alive(run: Run) -> bool:
     """Tell whether the process of ``run`` (on this host) still holds its lock."""
     if not run.lock_file.exists():
         return False
-    with run.lock_file.open("a", encoding="utf-8") as handle:
-        return not _try_lock(handle)
+    probe = _lock(run.lock_file)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return True
+    probe.release()
+    return False
 
 
 @dataclass
