@@ -97,6 +97,18 @@ def not_ready_error(
     )
 
 
+def _progress(containers: list[Container], jobs: Collection[str]) -> dict[str, str]:
+    """Return ``who: what`` for each container that is ready or done (replicas by name)."""
+    services = [c.service for c in containers]
+    return {
+        (c.name if services.count(c.service) > 1 else c.service): (
+            "exited 0" if c.completed else (c.health or "running")
+        )
+        for c in containers
+        if c.completed or (c.ready and c.service not in jobs)
+    }
+
+
 def wait_until_ready(
     runner: Runner,
     compose: Compose,
@@ -108,16 +120,25 @@ def wait_until_ready(
     poll: float = 1.0,
     reported_timeout: float | None = None,
     jobs: Collection[str] = (),
+    say: Callable[[str], None] = lambda _line: None,
 ) -> list[Container]:
     """Poll until every service is healthy and every job exited 0; return the containers.
 
-    A job that exits non-zero fails at once, with its exit code and logs; at
-    ``timeout`` the services still not ready are named and diagnosed (with
+    Each service that turns healthy (or running, without a health check) and
+    each job that exits 0 is said once, as it happens. A job that exits
+    non-zero fails at once, with its exit code and logs; at ``timeout`` the
+    services still not ready are named and diagnosed (with
     ``reported_timeout`` as the limit, when part of the time went elsewhere).
     """
-    deadline = clock() + timeout
+    started = clock()
+    deadline = started + timeout
+    said: set[tuple[str, str]] = set()
     while True:
         containers = list_containers(runner, compose)
+        for who, what in _progress(containers, jobs).items():
+            if (who, what) not in said:
+                said.add((who, what))
+                say(f"{who} {what} after {clock() - started:.1f}s")
         failed = [c for c in containers if c.failed]
         if failed:
             raise StackNotReady(

@@ -107,6 +107,7 @@ def start(
         reported_timeout=limit,
         jobs=environment.jobs,
         logs_tip=tip,
+        say=ws.say,
     )
 
 

@@ -81,9 +81,11 @@ def test_ready_once_services_are_healthy_and_jobs_done() -> None:
         ]
     )
     clock = Clock()
-    containers = waiter(runner, clock)()
+    said: list[str] = []
+    containers = waiter(runner, clock)(say=said.append, jobs={"migrate"})
     assert [c.service for c in containers] == ["api", "migrate"]
     assert clock.now == 2.0
+    assert said == ["migrate exited 0 after 1.0s", "api healthy after 2.0s"]  # once each
     assert runner.argvs == [compose("ps", "--all", "--format", "json")] * 3
 
 
