@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection
+from typing import Protocol
 
 from shipyard.compose import Container, parse_ps
 from shipyard.errors import StackNotReady, tail
@@ -97,6 +98,30 @@ def not_ready_error(
     )
 
 
+class Clock(Protocol):
+    """What waiting needs of time: read it, and pass some (tests pass a fake one)."""
+
+    def __call__(self) -> float:
+        """Return the current time in seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        ...
+
+
+class MonotonicClock:
+    """The real clock."""
+
+    def __call__(self) -> float:
+        """Return :func:`time.monotonic`."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep for real."""
+        time.sleep(seconds)
+
+
 def _progress(containers: list[Container], jobs: Collection[str]) -> dict[str, str]:
     """Return ``who: what`` for each container that is ready or done (replicas by name)."""
     services = [c.service for c in containers]
@@ -115,8 +140,7 @@ def wait_until_ready(
     *,
     timeout: float,
     logs_tip: str,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Clock | None = None,
     poll: float = 1.0,
     reported_timeout: float | None = None,
     jobs: Collection[str] = (),
@@ -130,6 +154,7 @@ def wait_until_ready(
     services still not ready are named and diagnosed (with
     ``reported_timeout`` as the limit, when part of the time went elsewhere).
     """
+    clock = clock or MonotonicClock()
     started = clock()
     deadline = started + timeout
     said: set[tuple[str, str]] = set()
@@ -153,4 +178,4 @@ def wait_until_ready(
                 details=diagnose(runner, compose, pending),
                 tip=logs_tip,
             )
-        sleep(poll)
+        clock.sleep(poll)

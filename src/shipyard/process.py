@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 NOT_FOUND = 127
 
 
+def color() -> bool:
+    """Tell whether output may use color: a terminal, and no ``NO_COLOR`` (no-color.org)."""
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
 def join(argv: Sequence[str]) -> str:
     """Quote ``argv`` for the platform shell that invoke runs commands through."""
     if os.name == "nt":
@@ -204,6 +209,8 @@ class InvokeRunner:
         """Run ``argv`` via ``context.run`` with an exactly quoted command string."""
         command = tuple(argv)
         options: dict[str, object] = {"hide": capture, "echo": not capture, "warn": True}
+        if not capture and not color():
+            options["echo_format"] = "{command}"  # invoke's own is bold, always
         if interactive and os.name != "nt" and sys.stdin.isatty():
             options["pty"] = True
         line = join(command)

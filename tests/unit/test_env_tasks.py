@@ -92,6 +92,31 @@ def test_env_check_reports_every_problem(
     ]
 
 
+def test_env_check_json_for_scripts(contract: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--json: every environment with its problems (rule, where, message) on stdout; exit 1."""
+    (contract / "env/.env.ci").write_text("USER=demo\nPASSWORD=change-me\n")
+    (contract / "env/.env.dev").write_text("USER=demo\nPASSWORD=local-value\n")
+    c = MockContext(run={GIT_IGNORED.format(env="dev"): Result(exited=0)})
+    with pytest.raises(Exit):
+        env.env_check(c, json=True)
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {
+        "ci": [
+            {
+                "rule": "placeholder",
+                "where": "env/.env.ci:2",
+                "message": "secret PASSWORD is the example's own value: set a real value "
+                "('inv env-init --env ci --force' generates them)",
+            }
+        ],
+        "dev": [],
+    }
+    assert err.splitlines() == [
+        "ERROR: 1 problem(s) in the env files",
+        "TIP: fix each problem listed, then run 'inv env-check' again",
+    ]
+
+
 def test_env_check_one_clean_environment(
     contract: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

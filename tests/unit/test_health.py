@@ -67,7 +67,6 @@ def waiter(runner: FakeRunner, clock: Clock, timeout: float = 10) -> partial[lis
         timeout=timeout,
         logs_tip="TIP",
         clock=clock,
-        sleep=clock.sleep,
     )
 
 

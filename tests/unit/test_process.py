@@ -94,8 +94,24 @@ def test_invoke_runner_passes_the_exact_command() -> None:
     result = InvokeRunner(c).run(["docker", "compose", "up", "a b"], env={"K": "v w"})
     assert result == Result(("docker", "compose", "up", "a b"), 0, "done\n", "")
     cast("Mock", c.run).assert_called_once_with(
-        "K='v w' docker compose up 'a b'", hide=False, echo=True, warn=True
+        "K='v w' docker compose up 'a b'",
+        hide=False,
+        echo=True,
+        warn=True,
+        echo_format="{command}",  # not a terminal: no bold
     )
+
+
+@pytest.mark.parametrize(("tty", "no_color", "plain"), [(True, "", False), (True, "1", True)])
+def test_the_echo_is_bold_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, no_color: str, plain: bool
+) -> None:
+    """Invoke echoes in bold; NO_COLOR (no-color.org) and pipes get the plain command."""
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    monkeypatch.setenv("NO_COLOR", no_color)
+    c = MockContext(run=InvokeResult(""), repeat=True)
+    InvokeRunner(c).run(["docker", "ps"])
+    assert ("echo_format" in cast("Mock", c.run).call_args.kwargs) is plain
 
 
 def test_invoke_runner_queries_ignore_dry() -> None:

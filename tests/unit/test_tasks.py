@@ -417,6 +417,25 @@ def test_status_lists_every_environment(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.usefixtures("project")
+def test_status_json_for_scripts(capsys: pytest.CaptureFixture[str]) -> None:
+    """--json: one object per container with the same fields; [] when nothing runs."""
+    row = "demo-app-dev\tapi\trunning\tUp 2 minutes (healthy)\t127.0.0.1:8000->8000/tcp"
+    stack.status(MockContext(run=Result(row), repeat=True), json=True)
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "env": "dev",
+            "project": "demo-app-dev",
+            "service": "api",
+            "state": "running",
+            "health": "healthy",
+            "ports": "127.0.0.1:8000->8000/tcp",
+        }
+    ]
+    stack.status(MockContext(run=Result(""), repeat=True), json=True)
+    assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.usefixtures("project")
 def test_status_with_nothing_running(capsys: pytest.CaptureFixture[str]) -> None:
     """An empty engine says so, naming the environments."""
     c = MockContext(run=Result(""), repeat=True)

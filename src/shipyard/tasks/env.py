@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from json import dumps
+
 from invoke.context import Context
 
 from shipyard import envops, explain
@@ -21,20 +24,32 @@ def env_init(c: Context, env: str = "dev", force: bool = False) -> None:
         print(f"created {target} (mode 0600): review it, secrets are freshly generated")
 
 
-@shipyard_task(help={"env": "one environment (default: every one that has an env file)"})
-def env_check(c: Context, env: str = "") -> None:
+@shipyard_task(
+    help={
+        "env": "one environment (default: every one that has an env file)",
+        "json": "print each environment's problems as JSON, for scripts",
+    }
+)
+def env_check(c: Context, env: str = "", json: bool = False) -> None:
     """Check env files against the contract: keys, typos, placeholders, git-ignored secrets."""
     ws = workspace(c)
     results = envops.env_check(ws, [env] if env else envops.envs_with_files(ws.stack))
     problems = [str(problem) for found in results.values() for problem in found]
-    for name, found in results.items():
-        if not found:
-            print(f"{name}: ok")
+    if json:
+        print(
+            dumps({name: [asdict(p) for p in found] for name, found in results.items()}, indent=2)
+        )
+    else:
+        for name, found in results.items():
+            if not found:
+                print(f"{name}: ok")
     if problems:
         raise EnvCheckFailed(
             f"{len(problems)} problem(s) in the env files",
-            details="\n".join(problems),
-            tip="fix each line above, then run 'inv env-check' again",
+            details="" if json else "\n".join(problems),
+            tip="fix each line above, then run 'inv env-check' again"
+            if not json
+            else "fix each problem listed, then run 'inv env-check' again",
         )
 
 

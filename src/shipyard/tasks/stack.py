@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import asdict
 from json import dumps
 
 from invoke.context import Context
@@ -197,11 +198,14 @@ def rebuild(c: Context, env: str = DEV, no_cache: bool = False, timeout: str | N
     _up(c, env, build=True, no_cache=no_cache, timeout=timeout)
 
 
-@shipyard_task()
-def status(c: Context) -> None:
+@shipyard_task(help={"json": "print the containers as JSON, for scripts"})
+def status(c: Context, json: bool = False) -> None:
     """Show every environment's stack: service, state, health, ports."""
     ws = workspace(c)
     rows = stacks.status_rows(ws)
+    if json:
+        print(dumps([asdict(row) for row in rows], indent=2))
+        return
     if not rows:
         envs = ", ".join(ws.stack.environments)
         print(f"no containers of {ws.stack.project} (environments: {envs})")
