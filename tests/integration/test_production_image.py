@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.realstack import Stack, docker
+from tests.integration.realstack import Stack, docker, free_port
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +64,45 @@ def test_labels_name_the_target(image: str) -> None:
     """Images carry the target they were built from."""
     labels = docker("inspect", "--format", '{{index .Config.Labels "dev.shipyard.target"}}', image)
     assert labels.stdout.strip() == "production"
+
+
+def test_the_prod_stack_runs_hardened(stack: Stack) -> None:
+    """Read-only root, no capabilities, no-new-privileges: healthy, and only tmpfs is writable."""
+    assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
+    env_prod = stack.root / "env/.env.prod"
+    env_prod.write_text(
+        re.sub(
+            r"^API_PORT=.*$", f"API_PORT={free_port()}", env_prod.read_text(), flags=re.MULTILINE
+        )
+    )
+    try:
+        up = stack.run("inv", "up", "--env", "prod")
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        assert "prod stack is up: 5 containers ready" in up.stdout
+        for service in ("api", "worker", "migrate", "db", "redis"):
+            host = json.loads(
+                docker(
+                    "inspect", "--format", "{{json .HostConfig}}", f"{stack.name}-prod-{service}-1"
+                ).stdout
+            )
+            assert host["ReadonlyRootfs"] is True, service
+            assert host["CapDrop"] == ["ALL"], service
+            assert "no-new-privileges:true" in host["SecurityOpt"], service
+        api = f"{stack.name}-prod-api-1"
+        outside = docker("exec", api, "touch", "/app/written", check=False)
+        assert outside.returncode != 0
+        assert "Read-only file system" in outside.stderr
+        assert docker("exec", api, "touch", "/tmp/written", check=False).returncode == 0
+        db = docker("exec", f"{stack.name}-prod-db-1", "touch", "/etc/written", check=False)
+        assert "Read-only file system" in db.stderr
+        status = docker("exec", api, "cat", "/proc/1/status").stdout
+        assert "CapEff:\t0000000000000000" in status
+        assert "NoNewPrivs:\t1" in status
+    finally:
+        down = stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
+        assert down.returncode == 0, down.stderr
+    assert stack.leftovers(f"{stack.name}-prod") == {
+        "containers": [],
+        "networks": [],
+        "volumes": [],
+    }
