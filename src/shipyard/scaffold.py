@@ -580,11 +580,26 @@ def _test_services(adoption: Adoption) -> list[str]:
     return out
 
 
+HARDENED = [
+    "x-hardened: &hardened",
+    "  read_only: true",
+    "  cap_drop: [ALL]",
+    '  security_opt: ["no-new-privileges:true"]',
+    "  tmpfs: [/tmp]",
+    "",
+    "# What an official image's entrypoint needs as root: chown its data, switch user.",
+    "x-entrypoint-caps: &entrypoint-caps [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID]",
+    "",
+]
+BACKING_TMPFS = {"postgres": ["/tmp", "/var/run/postgresql"], "redis": ["/tmp"]}
+
+
 def _prod_services(adoption: Adoption) -> list[str]:
     out = []
     if adoption.serves:
         out += [
             "  app:",
+            "    <<: *hardened",
             "    restart: unless-stopped",
             "    ports:",
             f'      - "${{APP_PORT:-{adoption.port}}}:{adoption.port}"',
@@ -593,8 +608,17 @@ def _prod_services(adoption: Adoption) -> list[str]:
             '        limits: {cpus: "1.0", memory: 512m}',
             "",
         ]
+    if adoption.prepare:
+        out += ["  migrate:", "    <<: *hardened", ""]
     for service in adoption.services:
-        out += [f"  {BACKING[service]}:", "    restart: unless-stopped", ""]
+        out += [
+            f"  {BACKING[service]}:",
+            "    <<: *hardened",
+            "    cap_add: *entrypoint-caps",
+            f"    tmpfs: [{', '.join(BACKING_TMPFS[service])}]",
+            "    restart: unless-stopped",
+            "",
+        ]
     return out
 
 
@@ -602,7 +626,9 @@ OVERLAYS = {
     "dev": "Development: the source bind-mounted with reload, the app on 127.0.0.1.",
     "test": "Tests: the app and its job run the test image; nothing published; data on tmpfs.",
     "ci": "CI: as test, with env/.env.ci committed (throwaway values).",
-    "prod": "Production: restart policies, limits, the app published.",
+    "prod": "Production: restart policies, limits, the app published; hardened: read-only "
+    "root filesystem (a tmpfs or volume for any other path the app writes), no capabilities, "
+    "no-new-privileges.",
 }
 BACKING = {"postgres": "db", "redis": "redis"}
 
@@ -621,6 +647,8 @@ def compose_overlay(adoption: Adoption, env: str) -> str:
         services = _test_services(adoption)
     else:
         services = _prod_services(adoption)
+        if services:
+            out += HARDENED
     while services and not services[-1]:
         services.pop()
     out += ["services:", *services] if services else ["services: {}"]

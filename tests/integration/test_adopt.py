@@ -10,6 +10,8 @@ changes nothing; `init` over a changed file refuses and writes nothing, and
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import uuid
@@ -23,7 +25,7 @@ import pytest
 from shipyard import lintrules
 from shipyard.process import SubprocessRunner
 from shipyard.workspace import open_workspace
-from tests.integration.realstack import REPO, Stack, remove_everything
+from tests.integration.realstack import REPO, Stack, docker, free_port, remove_everything
 
 FIXTURES = REPO / "tests/fixtures/adopt"
 
@@ -171,3 +173,41 @@ def test_gitignore_commits_the_contract_even_under_the_python_template(tmp_path:
     assert ignored("env/.env.dev.local")
     assert ignored("results/junit.xml")
     assert ignored("venv/bin/python")  # the project's own lines still hold
+
+
+def test_an_adopted_projects_prod_stack_runs_hardened(tmp_path: Path) -> None:
+    """What init generates for production: healthy read-only, capability-less, no new privileges."""
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "uv-fastapi", root)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + f'\n[tool.shipyard]\nproject = "{name}"\n')
+    stack = Stack(root, name, 0)
+    try:
+        assert stack.run("shipyard", "init").returncode == 0
+        assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
+        env_prod = root / "env/.env.prod"
+        env_prod.write_text(
+            re.sub(
+                r"^APP_PORT=.*$",
+                f"APP_PORT={free_port()}",
+                env_prod.read_text(),
+                flags=re.MULTILINE,
+            )
+        )
+        up = stack.run("inv", "up", "--env", "prod")
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        for service in ("app", "migrate", "db"):
+            host = json.loads(
+                docker(
+                    "inspect", "--format", "{{json .HostConfig}}", f"{name}-prod-{service}-1"
+                ).stdout
+            )
+            assert (host["ReadonlyRootfs"], host["CapDrop"]) == (True, ["ALL"]), service
+            assert "no-new-privileges:true" in host["SecurityOpt"], service
+        written = docker("exec", f"{name}-prod-app-1", "touch", "/app/written", check=False)
+        assert "Read-only file system" in written.stderr
+    finally:
+        stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
+        remove_everything(name)
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
