@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
-from tests.integration.realstack import Stack
+from tests.integration.realstack import Stack, copy_stack, docker, remove_everything
 
 FAILING = """
 def test_deliberately_failing() -> None:
@@ -68,3 +70,57 @@ def test_exit_status_is_pytests_own(stack: Stack) -> None:
         "networks": [],
         "volumes": [],
     }
+
+
+def container_events(since: float, project_label: str) -> list[tuple[int, str, str, str]]:
+    """Return (time ns, action, service, exit code) of the containers carrying ``project_label``."""
+    out = docker(
+        "events",
+        "--since",
+        f"{since:.3f}",
+        "--until",
+        f"{time.time():.3f}",
+        "--filter",
+        "type=container",
+        "--filter",
+        f"label={project_label}",
+        "--format",
+        '{{.TimeNano}}\t{{.Action}}\t{{index .Actor.Attributes "com.docker.compose.service"}}'
+        '\t{{index .Actor.Attributes "exitCode"}}',
+    ).stdout
+    rows = [line.split("\t") for line in out.splitlines()]
+    return [(int(t), action, service, code) for t, action, service, code in rows]
+
+
+def test_a_slow_job_finishes_before_its_dependants_start(tmp_path: Path) -> None:
+    """Migrate takes 4 s: the tests (docker-test) and the api (test-up) start only after it exits 0."""
+    stack = copy_stack(tmp_path)
+    overlay = stack.root / "compose/docker-compose.test.yml"
+    overlay.write_text(
+        overlay.read_text().replace(
+            "  migrate:\n    <<: *test-image\n",
+            '  migrate:\n    <<: *test-image\n    command: ["sh", "-c", '
+            '"sleep 4 && exec python -m demo.migrate"]\n',
+        )
+    )
+    try:
+        for argv, dependant, label in (
+            (
+                ("nox", "-s", "docker-test", "--", "-k", "health"),
+                "tests",
+                f"dev.shipyard.project={stack.name}",
+            ),
+            (("inv", "test-up"), "api", f"com.docker.compose.project={stack.name}-test"),
+        ):
+            since = time.time()
+            done = stack.run(*argv)
+            assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+            events = container_events(since, label)
+            [(migrated, _, _, code)] = [e for e in events if e[1:3] == ("die", "migrate")]
+            assert code == "0"
+            started = [e[0] for e in events if e[1:3] == ("start", dependant)]
+            assert started, events
+            assert min(started) > migrated, (argv, events)
+    finally:
+        stack.run("inv", "test-down")
+        remove_everything(stack.name)
