@@ -10,21 +10,18 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_external_run = True
 
-PYPROJECT = nox.project.load_toml()
-DEV = nox.project.dependency_groups(PYPROJECT, "dev")
-
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run shipyard's unit tests."""
-    session.install("-e", ".", *DEV)
+    sessions.install_dev(session)
     session.run("pytest", "tests/unit", *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
     """Run ruff, mypy, hadolint, and the stack rules: compose per overlay, secrets, env files."""
-    session.install("-e", ".", *DEV)
+    sessions.install_dev(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
@@ -46,5 +43,5 @@ def docker_test(session: nox.Session) -> None:
 @nox.session(default=False)
 def integration(session: nox.Session) -> None:
     """Run shipyard's real-engine tests (they build images and start stacks)."""
-    session.install("-e", ".", *DEV)
+    sessions.install_dev(session)
     session.run("pytest", "tests/integration", *session.posargs)

@@ -407,11 +407,24 @@ def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
         )
 
 
+def _looks_like_python(root: Path) -> bool:
+    markers = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", SETTINGS_FILE)
+    if any((root / name).is_file() for name in markers):
+        return True
+    return next(root.glob("*.py"), None) is not None or next(root.glob("*/*.py"), None) is not None
+
+
 def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
     """Show the findings, then write what is missing; return the steps taken (or planned)."""
     if not root.is_dir():
         raise ConfigError(
             f"{root} is not a folder", tip="give the project's folder: shipyard init PATH"
+        )
+    if not _looks_like_python(root):
+        raise ConfigError(
+            f"no Python project in {root}: no pyproject.toml, setup.py, requirements file "
+            "or .py file",
+            tip="run 'shipyard init' in (or with the path of) the folder holding the project",
         )
     if (root / "pyproject.toml").is_file() and (root / SETTINGS_FILE).is_file():
         say(f"settings: {SETTINGS_FILE} (it wins over [tool.shipyard] in pyproject.toml)")

@@ -156,7 +156,8 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def _toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Return a TOML file's tables ({} when it is missing); a syntax error is a ConfigError."""
     if not path.is_file():
         return {}
     try:
@@ -173,14 +174,14 @@ def read_settings(root: Path) -> tuple[Path, dict[str, Any]]:
     """
     own = root / SETTINGS_FILE
     if own.is_file():
-        return own, _toml(own)
-    return root / "pyproject.toml", _toml(root / "pyproject.toml").get("tool", {}).get(
+        return own, read_toml(own)
+    return root / "pyproject.toml", read_toml(root / "pyproject.toml").get("tool", {}).get(
         "shipyard", {}
     )
 
 
 def _read_pyproject(root: Path) -> tuple[dict[str, Any], str | None]:
-    data = _toml(root / "pyproject.toml")
+    data = read_toml(root / "pyproject.toml")
     _, tool = read_settings(root)
     moved = sorted(set(tool) & set(MOVED_TO_COMPOSE))
     if moved:

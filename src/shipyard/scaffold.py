@@ -591,7 +591,7 @@ HARDENED = [
     "x-entrypoint-caps: &entrypoint-caps [CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID]",
     "",
 ]
-BACKING_TMPFS = {"postgres": ["/tmp", "/var/run/postgresql"], "redis": ["/tmp"]}
+BACKING_TMPFS = {"postgres": "[/tmp, /var/run/postgresql]", "redis": "[/tmp]"}  # in the container
 
 
 def _prod_services(adoption: Adoption) -> list[str]:
@@ -615,7 +615,7 @@ def _prod_services(adoption: Adoption) -> list[str]:
             f"  {BACKING[service]}:",
             "    <<: *hardened",
             "    cap_add: *entrypoint-caps",
-            f"    tmpfs: [{', '.join(BACKING_TMPFS[service])}]",
+            f"    tmpfs: {BACKING_TMPFS[service]}",
             "    restart: unless-stopped",
             "",
         ]

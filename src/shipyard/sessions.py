@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard import builds, edge, lintrules, testrun
+from shipyard.config import read_toml
 from shipyard.environment import resolve
 from shipyard.errors import ShipyardError
 from shipyard.process import SubprocessRunner, sigterm_as_interrupt
@@ -47,6 +49,15 @@ def nox_edge(body: SessionBody) -> SessionBody:
             raise SystemExit(code) from None
 
     return run
+
+
+@nox_edge
+def install_dev(session: nox.Session) -> None:
+    """Install the project (editable) and its ``dev`` dependency group into the session."""
+    import nox.project  # noqa: PLC0415 - nox is only there when a noxfile runs
+
+    groups = nox.project.dependency_groups(read_toml(Path("pyproject.toml")), "dev")
+    session.install("-e", ".", *groups)
 
 
 @nox_edge

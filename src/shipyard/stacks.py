@@ -208,6 +208,21 @@ def check_service(environment: Environment, service: str) -> str:
     )
 
 
+def require_running(ws: Workspace, environment: Environment, service: str) -> None:
+    """Stop with a clear error when ``service`` has no running container to enter."""
+    running = ws.runner.run(
+        environment.compose(ws.engine, "ps", "--status", "running", "--services"),
+        capture=True,
+        query=True,
+    ).stdout.split()
+    if service not in running and not ws.runner.dry:
+        up = "inv dev-up" if environment.name == "dev" else f"inv up --env {environment.name}"
+        raise StackNotReady(
+            f"service {service!r} of the {environment.name} stack is not running",
+            tip=f"start the stack with '{up}', then run the same command again",
+        )
+
+
 def default_service(environment: Environment) -> str:
     """Return the service a shell enters by default: the first one built from a Dockerfile."""
     built = [s for image in environment.images for s in image.services]

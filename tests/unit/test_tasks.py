@@ -33,6 +33,7 @@ DEV = COMPOSE.format(env="dev")
 TEST = COMPOSE.format(env="test")
 ALL = " --profile '*'"  # every command but `up` sees every profile's services
 DEV_Q = DEV + ALL
+RUNNING = f"{DEV_Q} ps --status running --services"
 TEST_Q = TEST + ALL
 UP = "up --detach --remove-orphans --no-build"
 TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
@@ -287,10 +288,28 @@ def test_down_without_an_env_file_creates_none(project: Path) -> None:
 @pytest.mark.usefixtures("env_files")
 def test_dev_shell_is_interactive_without_a_pty_off_a_terminal() -> None:
     """`dev-shell` execs into the service; no pty unless stdin is a terminal (never on Windows)."""
-    c = context({f"{DEV_Q} exec -T worker python -m demo.migrate": Result()})
+    c = context(
+        {
+            RUNNING: Result("api\nworker\n"),
+            f"{DEV_Q} exec -T worker python -m demo.migrate": Result(),
+        }
+    )
     stack.dev_shell(c, service="worker", cmd="python -m demo.migrate")
-    assert commands(c)[1:] == [f"{DEV_Q} exec -T worker python -m demo.migrate"]
-    assert "pty" not in kwargs(c)[1]
+    assert commands(c)[1:] == [RUNNING, f"{DEV_Q} exec -T worker python -m demo.migrate"]
+    assert "pty" not in kwargs(c)[2]
+
+
+@pytest.mark.usefixtures("env_files")
+def test_dev_shell_into_a_stopped_stack_says_start_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Nothing running: one ERROR naming the service and 'inv dev-up', not Compose's exec error."""
+    c = context({RUNNING: Result("")})
+    with pytest.raises(Exit):
+        stack.dev_shell(c)
+    assert capsys.readouterr().err.splitlines() == [
+        "ERROR: service 'api' of the dev stack is not running",
+        "TIP: start the stack with 'inv dev-up', then run the same command again",
+    ]
+    assert commands(c)[1:] == [RUNNING]
 
 
 @pytest.mark.usefixtures("env_files")
@@ -624,9 +643,9 @@ def test_an_unknown_service_is_named_with_the_list_before_compose_runs(
 @pytest.mark.usefixtures("env_files")
 def test_dev_shell_enters_the_first_built_service_by_default() -> None:
     """No --service: the first service built from a Dockerfile, not a hard-coded name."""
-    c = context({f"{DEV_Q} exec -T api sh": Result()})
+    c = context({RUNNING: Result("api\n"), f"{DEV_Q} exec -T api sh": Result()})
     stack.dev_shell(c)
-    assert commands(c)[1:] == [f"{DEV_Q} exec -T api sh"]
+    assert commands(c)[1:] == [RUNNING, f"{DEV_Q} exec -T api sh"]
 
 
 def test_the_invoke_edge_turns_a_bug_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -162,6 +162,7 @@ def dev_shell(c: Context, service: str = "", cmd: str = "sh") -> None:
     """Open a shell (or run --cmd) in a running dev service."""
     ws, environment = _environment(c, DEV)
     chosen = stacks.check_service(environment, service or stacks.default_service(environment))
+    stacks.require_running(ws, environment, chosen)
     # Without a terminal (scripts, CI) Compose must not ask for a TTY: -T.
     no_tty = [] if sys.stdin.isatty() else ["-T"]
     argv = ["exec", *no_tty, chosen, *shlex.split(cmd)]
