@@ -44,6 +44,7 @@ def run(argv: Sequence[str]) -> int:
         return 0
     ws = open_workspace(SubprocessRunner())
     if args.command == "docker-test":
+        ws.require_engine()  # before the test env file is made on first use
         environment = resolve(ws, ws.stack.test_env)
         return testrun.docker_test(ws, environment, [a for a in args.pytest_args if a != "--"])
     print("\n".join(testrun.collect_garbage(ws, dry=args.dry)) or "nothing to remove")

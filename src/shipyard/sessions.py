@@ -77,6 +77,7 @@ def docker_test(session: nox.Session) -> None:
     pytest ends the whole nox run with pytest's own exit status, as CI expects.
     """
     ws = _workspace()
+    ws.require_engine()  # before the test env file is made on first use
     status = testrun.docker_test(ws, resolve(ws, ws.stack.test_env), session.posargs)
     if status:
         session.log(f"pytest exited {status} inside the test image")

@@ -57,13 +57,13 @@ class Stack:
     api_port: int
 
     def run(
-        self, *argv: str, env: dict[str, str] | None = None
+        self, *argv: str, env: dict[str, str] | None = None, cwd: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """Run a command of the project venv (`inv`, `nox`) in the copy, captured."""
+        """Run a command of the project venv (`inv`, `nox`) in the copy (or ``cwd``), captured."""
         full_env = {**os.environ, **(env or {}), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
         return subprocess.run(
             [str(BIN / argv[0]), *argv[1:]],
-            cwd=self.root,
+            cwd=cwd or self.root,
             stdin=subprocess.DEVNULL,  # no terminal: what needs a yes must say so
             capture_output=True,
             text=True,

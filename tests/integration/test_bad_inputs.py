@@ -11,13 +11,13 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import BIN, Stack, copy_stack, remove_everything
+from tests.integration.realstack import BIN, Stack, copy_stack, docker, remove_everything
 
 
 @pytest.fixture
@@ -30,28 +30,141 @@ def fresh(tmp_path: Path) -> Iterator[Stack]:
         remove_everything(copy.name)
 
 
+Setup = Callable[[Stack], None]
+
+
 @dataclass(frozen=True)
 class Case:
     """One user mistake and what shipyard must answer."""
 
     argv: tuple[str, ...]
-    error: str  # the start of the ERROR line
+    error: str  # what the ERROR line says (a part of it)
     tip: str  # a part of the TIP line
     exit_code: int = 1
+    setup: Setup | None = None  # how the mistake is made, on the private copy
+    env: tuple[tuple[str, str], ...] = ()  # variables set for the command
+    cwd: str = "."  # where, inside the copy, the command runs
+    creates: tuple[str, ...] = ()  # files a first use writes before the mistake shows
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Return every file of the copy (what must still be there, unchanged, afterwards)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not {".nox", "__pycache__"} & set(p.relative_to(root).parts)
+    }
 
 
 def check(stack: Stack, case: Case) -> str:
-    done = stack.run(*case.argv)
-    assert done.returncode == case.exit_code, done.stdout[-1500:] + done.stderr[-1500:]
-    error = next(line for line in done.stderr.splitlines() if line.startswith("ERROR: "))
-    assert error.startswith(f"ERROR: {case.error}"), error
-    assert any(line.startswith("TIP: ") and case.tip in line for line in done.stderr.splitlines())
-    assert "Traceback" not in done.stdout + done.stderr
-    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+    """Run the case: exit code, ERROR first, a TIP, no traceback, nothing lost or leaked."""
+    before = snapshot(stack.root)
+    volumes = stack.leftovers()["volumes"]
+    done = stack.run(*case.argv, env=dict(case.env), cwd=stack.root / case.cwd)
+    out = done.stdout + done.stderr
+    assert done.returncode == case.exit_code, out[-3000:]
+    error = next((line for line in out.splitlines() if "ERROR: " in line), "")
+    assert case.error in error.split("ERROR: ", 1)[-1], error
+    assert any(
+        line.split("TIP: ", 1)[-1].find(case.tip) >= 0
+        for line in out.splitlines()
+        if "TIP: " in line
+    ), out[-2000:]
+    assert "Traceback" not in out
+    after = snapshot(stack.root)
+    assert sorted(set(after) - set(before)) == sorted(case.creates)
+    assert {path: after[path] for path in before} == before  # no file lost or changed
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": volumes}
     return done.stderr
 
 
+def append(path: str, text: str) -> Setup:
+    """Return a setup that appends ``text`` to a file of the copy."""
+
+    def setup(stack: Stack) -> None:
+        target = stack.root / path
+        target.write_text(target.read_text() + text)
+
+    return setup
+
+
+def replace_in(path: str, old: str, new: str) -> Setup:
+    """Return a setup that replaces ``old`` (which must be there) in a file of the copy."""
+
+    def setup(stack: Stack) -> None:
+        target = stack.root / path
+        text = target.read_text()
+        assert old in text, (path, old)
+        target.write_text(text.replace(old, new, 1))
+
+    return setup
+
+
+def remove(path: str) -> Setup:
+    """Return a setup that deletes a file of the copy."""
+    return lambda stack: (stack.root / path).unlink()
+
+
+def settings(line: str) -> Setup:
+    """Return a setup that adds a line under [tool.shipyard]."""
+    return replace_in("pyproject.toml", "[tool.shipyard]\n", f"[tool.shipyard]\n{line}\n")
+
+
+def dev_volume(stack: Stack) -> None:
+    """Create the dev stack's database volume as Compose would (the data at stake)."""
+    docker(
+        "volume",
+        "create",
+        "--label",
+        f"com.docker.compose.project={stack.name}-dev",
+        "--label",
+        "com.docker.compose.volume=db-data",
+        f"{stack.name}-dev_db-data",
+    )
+
+
+ENGINE_DOWN = (("DOCKER_HOST", "tcp://127.0.0.1:9"),)
+NOT_REACHABLE = "the Docker engine is not reachable through DOCKER_HOST=tcp://127.0.0.1:9"
+START_ENGINE = "or point DOCKER_HOST at a running engine (or unset it)"
+BROKEN_TOML = append("pyproject.toml", "[tool\n")
+COMPOSE_FIX = "fix what Compose says above"
+
 CASES = {
+    # Names: environments, services, targets, profiles (with a close match when there is one).
+    "environment-typo": Case(
+        ("inv", "up", "--env", "prd"),
+        "unknown environment 'prd' (did you mean 'prod'?)",
+        "add compose/docker-compose.prd.yml",
+    ),
+    "environment-typo-logs": Case(
+        ("inv", "logs", "--env", "stagin"),
+        "unknown environment 'stagin' (this stack has: ci, dev, prod, test)",
+        "use one of those",
+    ),
+    "environment-typo-env-check": Case(
+        ("inv", "env-check", "--env", "nope"), "unknown environment 'nope'", "use one of those"
+    ),
+    "environment-typo-nox": Case(
+        ("nox", "-s", "docker-build", "--", "prd"),
+        "unknown environment 'prd' (did you mean 'prod'?)",
+        "add compose/docker-compose.prd.yml",
+    ),
+    "environment-typo-from-a-subfolder": Case(
+        ("inv", "up", "--env", "prd"),
+        "unknown environment 'prd' (did you mean 'prod'?)",
+        "add compose/docker-compose.prd.yml",
+        cwd="app/src",  # app/ has its own pyproject.toml: not the project
+    ),
+    "target-typo": Case(
+        ("inv", "docker-build", "--target", "prodution"),
+        "no image to build for target 'prodution' (did you mean 'production'?)",
+        "inv docker-build --service",
+    ),
+    "service-typo-build": Case(
+        ("inv", "docker-build", "--service", "apii"),
+        "no image to build for service 'apii' (did you mean 'api'?)",
+        "'inv docker-build --service api'",
+    ),
     "service-typo-logs": Case(
         ("inv", "dev-logs", "--service", "apii"),
         "the dev stack has no service 'apii' (did you mean 'api'?)",
@@ -62,28 +175,228 @@ CASES = {
         "the dev stack has no service 'wrker' (did you mean 'worker'?)",
         "use one of those",
     ),
-    "environment-typo": Case(
-        ("inv", "up", "--env", "prd"),
-        "unknown environment 'prd' (did you mean 'prod'?)",
-        "add compose/docker-compose.prd.yml",
+    "service-typo-restart": Case(
+        ("inv", "dev-restart", "--service", "apii"),
+        "the dev stack has no service 'apii' (did you mean 'api'?)",
+        "use one of those",
     ),
-    "target-typo": Case(
-        ("inv", "docker-build", "--target", "prodution"),
-        "no image to build for target 'prodution' (did you mean 'production'?)",
-        "inv docker-build --service",
+    "scale-service-typo": Case(
+        ("inv", "dev-up", "--scale", "wokrer=3"),
+        "cannot scale 'wokrer=3': the dev stack has no service 'wokrer'",
+        "write SERVICE=N, e.g. --scale api=3",
     ),
-    "negative-timeout": Case(
+    "scale-count-not-a-number": Case(
+        ("inv", "dev-up", "--scale", "worker=three"),
+        "cannot scale 'worker=three': the replica count must be a whole number",
+        "write SERVICE=N",
+    ),
+    "profile-unknown": Case(
+        ("inv", "up", "--env", "dev", "--profile", "nope"),
+        "the dev stack has no profile 'nope'",
+        "leave --profile out",
+    ),
+    "explain-unknown-key": Case(
+        ("inv", "env-explain", "--key", "NOPE"),
+        "no service of the dev stack sees NOPE",
+        "'inv env-explain --env dev'",
+    ),
+    # Numbers.
+    "timeout-negative": Case(
         ("inv", "dev-up", "--timeout", "-5"),
         "timeout must be a positive number of seconds, not '-5' (from flag)",
         "timeout = 180",
+    ),
+    "timeout-zero": Case(
+        ("inv", "dev-up", "--timeout", "0"),
+        "timeout must be a positive number of seconds, not '0' (from flag)",
+        "timeout = 180",
+    ),
+    "timeout-a-word": Case(
+        ("inv", "test-up", "--timeout", "soon"),
+        "timeout must be a positive number of seconds, not 'soon' (from flag)",
+        "timeout = 180",
+    ),
+    "timeout-from-the-environment": Case(
+        ("inv", "dev-up"),
+        "timeout must be a positive number of seconds, not '-1' (from SHIPYARD_TIMEOUT)",
+        "timeout = 180",
+        env=(("SHIPYARD_TIMEOUT", "-1"),),
+    ),
+    # Settings.
+    "settings-key-typo": Case(
+        ("inv", "dev-up"),
+        "unknown key(s) in [tool.shipyard]: timout (did you mean 'timeout'?)",
+        "known keys: ",
+        setup=settings("timout = 5"),
+    ),
+    "settings-unknown-builder": Case(
+        ("inv", "docker-build"),
+        "unknown builder 'kaniko'",
+        "one of auto, buildx, docker",
+        setup=settings('builder = "kaniko"'),
+    ),
+    "settings-compose-dir-nowhere": Case(
+        ("inv", "dev-up"),
+        "no nowhere/docker-compose.yml under ",
+        "set compose-dir",
+        setup=settings('compose-dir = "nowhere"'),
+    ),
+    "pyproject-not-toml": Case(
+        ("inv", "dev-up"), "pyproject.toml is not valid TOML", "fix the file", setup=BROKEN_TOML
+    ),
+    "pyproject-not-toml-status": Case(
+        ("inv", "status"), "pyproject.toml is not valid TOML", "fix the file", setup=BROKEN_TOML
+    ),
+    # Env files.
+    "env-line-malformed": Case(
+        ("inv", "dev-up"),
+        "env/.env.dev has 1 line(s) that are not KEY=value",
+        "write each line as KEY=value",
+        setup=append("env/.env.dev", "JUST WORDS\n"),
+    ),
+    "env-key-twice": Case(
+        ("inv", "dev-up"),
+        "1 problem(s) in the dev env files",
+        "'inv env-check --env dev'",
+        setup=append("env/.env.dev", "POSTGRES_DB=other\n"),
+    ),
+    "env-key-typo": Case(
+        ("inv", "dev-up"),
+        "1 problem(s) in the dev env files",
+        "'inv env-check --env dev'",
+        setup=append("env/.env.dev", "POSTGRES_USR=x\n"),
+    ),
+    "env-required-value-missing": Case(
+        ("inv", "dev-up"),
+        "Compose cannot read the dev stack's files",
+        COMPOSE_FIX,
+        setup=replace_in("env/.env.dev", "POSTGRES_DB=demo\n", ""),
+    ),
+    "env-required-value-empty": Case(
+        ("inv", "dev-up"),
+        "Compose cannot read the dev stack's files",
+        COMPOSE_FIX,
+        setup=replace_in("env/.env.dev", "POSTGRES_USER=demo\n", "POSTGRES_USER=\n"),
+    ),
+    "env-init-over-an-existing-file": Case(
+        ("inv", "env-init", "--env", "dev"),
+        "env/.env.dev exists already",
+        "'inv env-init --env dev --force'",
+    ),
+    "env-init-without-a-contract": Case(
+        ("inv", "env-init", "--env", "test"),
+        "there is no env/.env.example to create env/.env.test from",
+        "write the contract",
+        setup=remove("env/.env.example"),
+    ),
+    "prod-env-file-not-written-yet": Case(
+        ("inv", "up", "--env", "prod"),
+        "env/.env.prod does not exist",
+        "replace every placeholder in it",
+    ),
+    # Compose files.
+    "overlay-not-yaml": Case(
+        ("inv", "dev-up"),
+        "Compose cannot read the dev stack's files",
+        COMPOSE_FIX,
+        setup=append("compose/docker-compose.dev.yml", "  api:\n    image: [oops\n"),
+    ),
+    "overlay-not-yaml-nox": Case(
+        ("nox", "-s", "docker-test"),
+        "Compose cannot read the test stack's files",
+        COMPOSE_FIX,
+        setup=append("compose/docker-compose.test.yml", "  api:\n    image: [oops\n"),
+        creates=("env/.env.test",),  # its first use: made from the contract, then Compose read
+    ),
+    "base-compose-file-missing": Case(
+        ("inv", "dev-up"),
+        "no compose/docker-compose.yml under ",
+        "run shipyard from the project folder",
+        setup=remove("compose/docker-compose.yml"),
+    ),
+    "build-target-not-in-dockerfile": Case(
+        ("inv", "docker-build", "--env", "dev"),
+        "service 'api' builds target 'developmnt', but docker/Dockerfile has no such stage",
+        "add 'FROM ... AS developmnt' to the Dockerfile",
+        setup=replace_in(
+            "compose/docker-compose.dev.yml", "target: development", "target: developmnt"
+        ),
+    ),
+    "ca-bundle-missing": Case(
+        ("inv", "docker-build"),
+        "the CA bundle /nowhere/ca.pem (from SSL_CERT_FILE) does not exist",
+        "point SSL_CERT_FILE / ca-bundle at your proxy's CA file",
+        env=(("SSL_CERT_FILE", "/nowhere/ca.pem"),),
+    ),
+    # The engine: checked first, named with how it was reached.
+    "engine-down-dev-up": Case(("inv", "dev-up"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN),
+    "engine-down-docker-build": Case(
+        ("inv", "docker-build"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN
+    ),
+    "engine-down-status": Case(("inv", "status"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN),
+    "engine-down-nox-docker-test": Case(
+        ("nox", "-s", "docker-test"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN
+    ),
+    "engine-down-shipyard-docker-test": Case(
+        ("shipyard", "docker-test"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN
+    ),
+    "engine-down-shipyard-gc": Case(
+        ("shipyard", "gc"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN
+    ),
+    # A stack that is not there.
+    "shell-into-a-stopped-stack": Case(
+        ("inv", "dev-shell"),
+        "service 'api' of the dev stack is not running",
+        "start the stack with 'inv dev-up'",
+    ),
+    # The data: never deleted without a yes.
+    "delete-data-without-a-terminal": Case(
+        ("inv", "dev-down", "--volumes"),
+        "deleting the dev stack's data (",
+        "'inv dev-down --volumes --yes'",
+        setup=dev_volume,
+    ),
+    "delete-data-without-a-terminal-any-env": Case(
+        ("inv", "down", "--env", "dev", "--volumes"),
+        "deleting the dev stack's data (",
+        "--volumes --yes'",
+        setup=dev_volume,
+    ),
+    # shipyard init.
+    "init-a-path-that-is-not-there": Case(
+        ("shipyard", "init", "no/such/folder"),
+        "no/such/folder is not a folder",
+        "give the project's folder: shipyard init PATH",
+    ),
+    "init-a-folder-without-python": Case(
+        ("shipyard", "init", "docker"),
+        "no Python project in ",
+        "the folder holding the project",
     ),
 }
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_a_mistake_is_one_message(fresh: Stack, name: str) -> None:
-    """Exit 1, ERROR naming the problem, a TIP that says what to do, no traceback, no leftovers."""
-    check(fresh, CASES[name])
+    """The exit code, ERROR naming the problem, a TIP, no traceback; nothing lost or leaked."""
+    case = CASES[name]
+    if case.setup:
+        case.setup(fresh)
+    check(fresh, case)
+
+
+def test_the_catalogue_is_at_least_forty_mistakes() -> None:
+    """The floor issue 9 set: forty user mistakes, each with its answer."""
+    assert len(CASES) >= 40
+
+
+def test_nox_lists_sessions_with_a_broken_pyproject(fresh: Stack) -> None:
+    """`nox -l` no longer parses pyproject.toml: it lists, and a session that needs it says why."""
+    BROKEN_TOML(fresh)
+    listed = fresh.run("nox", "-l")
+    assert listed.returncode == 0, listed.stderr
+    assert "docker-test" in listed.stdout
+    assert "Traceback" not in listed.stdout + listed.stderr
 
 
 def test_a_missing_dockerfile_stops_before_any_build(fresh: Stack) -> None:

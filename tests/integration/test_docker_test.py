@@ -61,10 +61,13 @@ def test_a_failing_test_fails_the_run_and_still_tears_down(stack: Stack) -> None
 
 def test_exit_status_is_pytests_own(stack: Stack) -> None:
     """No test selected is pytest's 5: nox and the CLI both exit 5, not a generic 1."""
+    explained = "pytest exited 5: it collected no test, or every test was deselected"
     via_nox = stack.run("nox", "-s", "docker-test", "--", "-k", "no_such_test")
     assert via_nox.returncode == 5, via_nox.stderr[-2000:]
+    assert explained in via_nox.stderr
     via_cli = stack.run("python", "-m", "shipyard", "docker-test", "--", "-k", "no_such_test")
     assert via_cli.returncode == 5, via_cli.stderr[-2000:]
+    assert explained in via_cli.stderr
     assert stack.leftovers(f"{stack.name}-test") == {
         "containers": [],
         "networks": [],
