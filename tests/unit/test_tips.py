@@ -11,6 +11,7 @@ from invoke.exceptions import ParseError
 from invoke.parser import Parser
 from invoke.parser.context import ParserContext
 
+from shipyard.datavolumes import down_command
 from shipyard.tasks import namespace
 
 SRC = Path(__file__).resolve().parents[2] / "src/shipyard"
@@ -76,3 +77,12 @@ def test_a_bare_word_is_rejected_as_users_saw() -> None:
     """The TIP users could not run: invoke takes options, not bare words."""
     with pytest.raises(ParseError, match="No idea what 'dev' is!"):
         parse(["env-init", "dev", "--force"])
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_the_commands_built_for_an_environment_parse(env: str) -> None:
+    """TIPs that build their command (delete the data, confirm with --yes) name real ones."""
+    for text in (down_command(env), f"{down_command(env)} --yes"):
+        words = shlex.split(text)
+        assert words[0] == "inv"
+        assert [ctx.name for ctx in parse(words[1:])][1:] == [words[1]], text
