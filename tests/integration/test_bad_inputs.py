@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import BIN, Stack, copy_stack, docker, remove_everything
+from tests.integration.realstack import (
+    BIN,
+    Stack,
+    copy_example,
+    copy_stack,
+    docker,
+    remove_everything,
+)
 
 
 @pytest.fixture
@@ -484,3 +491,22 @@ def test_ctrl_c_during_a_build_exits_130(fresh: Stack, builder: str) -> None:
     assert proc.returncode == 130, out[-2000:]
     assert out.rstrip().endswith("ERROR: interrupted (Ctrl-C)"), out[-2000:]
     assert "Traceback" not in out
+
+
+def test_a_poetry_lock_out_of_date_fails_the_build(tmp_path: Path) -> None:
+    """Poetry's export refuses a lock older than pyproject.toml: a failed build, not a stale image."""
+    example = copy_example("poetry-services", tmp_path)
+    try:
+        pyproject = example.root / "orchestrator/pyproject.toml"
+        text = pyproject.read_text()
+        assert "dependencies = [" in text
+        pyproject.write_text(
+            text.replace("dependencies = [", 'dependencies = [\n    "six>=1.16",', 1)
+        )
+        done = example.run("inv", "docker-build", "--env", "dev", "--service", "orchestrator")
+        out = done.stdout + done.stderr
+        assert done.returncode == 1, out[-2000:]
+        assert "pyproject.toml changed significantly since poetry.lock was last generated" in out
+        assert "Traceback" not in out
+    finally:
+        remove_everything(example.name)
