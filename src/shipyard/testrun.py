@@ -182,7 +182,7 @@ def docker_test(
         compose = compose_for(ws, environment, project=run.compose_project, extra_files=[overlay])
         container = f"{run.compose_project}-{stack.test_service}"
         results = stack.results_dir
-        failed = True
+        status: int | None = None  # None: the run never finished (a failure, an interrupt)
         try:
             where = display_path(results / "logs")
             if needed:  # `up` with no service named would start the whole stack
@@ -194,56 +194,76 @@ def docker_test(
                     services=needed,
                     tip=f"the logs of every service are in {where}/",
                 )
-            result = ws.runner.run(
-                compose(
-                    "run",
-                    "--no-deps",
-                    "--name",
-                    container,
-                    *(f"--env={k}={v}" for k, v in extra_env.items()),
-                    stack.test_service,
-                    *command,
-                ),
-                check=False,
-            )
-            if not ws.runner.dry:
-                _ensure_ran(ws, container, result.returncode)
-                results.mkdir(parents=True, exist_ok=True)
-                ws.runner.run(
-                    [
-                        "docker",
-                        "cp",
-                        f"{container}:{RESULTS_IN_CONTAINER}/.",
-                        display_path(results),
-                    ],
-                    capture=True,
-                    check=False,
-                )
-            failed = result.returncode != 0
-            if result.returncode == NO_TESTS_COLLECTED and not ws.runner.dry:
-                ws.say(no_tests_explained(command))
-            return result.returncode
-        finally:
-            with shielded():
-                if failed and not ws.runner.dry:
-                    saved = save_logs(ws, compose, results)
-                    where = display_path(results / "logs")
-                    ws.say(f"saved the logs of {len(saved)} services to {where}")
-                # The one-off test container first: while it runs (an interrupted
-                # `compose run`), `down` leaves it, and with it the network.
-                ws.runner.run(
-                    ["docker", "rm", "--force", "--volumes", container], capture=True, check=False
-                )
-                # No grace period: nothing of a throwaway stack is worth a clean stop,
-                # and a server that ignores SIGTERM would cost its full timeout.
-                ws.runner.run(
-                    compose("down", "--volumes", "--remove-orphans", "--timeout", "0"),
-                    capture=True,
-                    check=False,
-                )
-                if not ws.runner.dry:  # whatever `down` missed still carries the run's labels
-                    for item in runs.find_leftovers(ws.runner, stack.project, run.run_id):
-                        runs.remove(ws.runner, item)
+            status = _run_suite(ws, compose, container, command, extra_env)
+        except KeyboardInterrupt:
+            _teardown(ws, compose, container, run, failed=True)
+            ws.say("everything the run started was removed")
+            raise
+        except BaseException:
+            _teardown(ws, compose, container, run, failed=True)
+            raise
+        _teardown(ws, compose, container, run, failed=status != 0)
+        if status == NO_TESTS_COLLECTED and not ws.runner.dry:
+            ws.say(no_tests_explained(command))
+        return status
+
+
+def _run_suite(
+    ws: Workspace,
+    compose: health.Compose,
+    container: str,
+    command: Sequence[str],
+    extra_env: dict[str, str],
+) -> int:
+    """Run the test service's command in a one-off container; copy its results out."""
+    results = ws.stack.results_dir
+    result = ws.runner.run(
+        compose(
+            "run",
+            "--no-deps",
+            "--name",
+            container,
+            *(f"--env={k}={v}" for k, v in extra_env.items()),
+            ws.stack.test_service,
+            *command,
+        ),
+        check=False,
+    )
+    if not ws.runner.dry:
+        _ensure_ran(ws, container, result.returncode)
+        results.mkdir(parents=True, exist_ok=True)
+        ws.runner.run(
+            ["docker", "cp", f"{container}:{RESULTS_IN_CONTAINER}/.", display_path(results)],
+            capture=True,
+            check=False,
+        )
+    return result.returncode
+
+
+def _teardown(
+    ws: Workspace, compose: health.Compose, container: str, run: runs.Run, *, failed: bool
+) -> None:
+    """Save the logs of a failed run, then remove everything the run started."""
+    with shielded():
+        results = ws.stack.results_dir
+        if failed and not ws.runner.dry:
+            saved = save_logs(ws, compose, results)
+            ws.say(f"saved the logs of {len(saved)} services to {display_path(results / 'logs')}")
+        # The one-off test container first: while it runs (an interrupted
+        # `compose run`), `down` leaves it, and with it the network.
+        ws.runner.run(
+            ["docker", "rm", "--force", "--volumes", container], capture=True, check=False
+        )
+        # No grace period: nothing of a throwaway stack is worth a clean stop,
+        # and a server that ignores SIGTERM would cost its full timeout.
+        ws.runner.run(
+            compose("down", "--volumes", "--remove-orphans", "--timeout", "0"),
+            capture=True,
+            check=False,
+        )
+        if not ws.runner.dry:  # whatever `down` missed still carries the run's labels
+            for item in runs.find_leftovers(ws.runner, ws.stack.project, run.run_id):
+                runs.remove(ws.runner, item)
 
 
 def gc(ws: Workspace, *, dry: bool = False) -> list[runs.Leftovers]:

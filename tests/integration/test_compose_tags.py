@@ -74,7 +74,7 @@ def test_reset_override_include_and_extends_work_with_dev_up_and_docker_test(
     explained = tagged.run("inv", "env-explain", "--json")
     assert explained.returncode == 0, explained.stderr
     assert {row["service"] for row in json.loads(explained.stdout)["variables"]} >= {"api", "db"}
-    down = tagged.run("inv", "dev-down", "--volumes")
+    down = tagged.run("inv", "dev-down", "--volumes", "--yes")
     assert down.returncode == 0, down.stderr
 
     tested = tagged.run("nox", "-s", "docker-test")

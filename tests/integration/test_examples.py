@@ -122,7 +122,7 @@ def test_example_adopts_shipyard(example: tuple[Example, Shape]) -> None:
     rows = ps(copy, "dev")
     assert {str(row["Service"]) for row in rows} == shape.dev_services
     assert all(row["Health"] == "healthy" for row in rows), rows
-    down = copy.run("inv", "dev-down", "--volumes")
+    down = copy.run("inv", "dev-down", "--volumes", "--yes")
     assert down.returncode == 0, down.stderr
     assert ps(copy, "dev") == []
 
@@ -223,7 +223,7 @@ def test_a_profile_reaches_up_status_and_teardown(tmp_path: Path) -> None:
         assert ["dev", f"{copy.name}-dev", "runner", "running", "healthy"] in [
             line.split()[:5] for line in status.stdout.splitlines()
         ]
-        down = copy.run("inv", "dev-down", "--volumes")
+        down = copy.run("inv", "dev-down", "--volumes", "--yes")
         assert down.returncode == 0, down.stderr
         assert ps(copy, "dev") == []
         plain = copy.run("inv", "dev-up", "--no-build")
