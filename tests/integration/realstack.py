@@ -240,3 +240,32 @@ def copy_example(example: str, parent: Path) -> Example:
         raise RuntimeError(msg)
     copy.set_ports(root / "env/.env.dev")
     return copy
+
+
+BUDGET = 2_000_000  # bytes a production image may add beyond base + venv + code
+
+
+def production_overhead(image: str, base: str, app: tuple[str, ...] = ("/app",)) -> int:
+    """Return the bytes ``image`` adds to ``base`` beyond its venv and its code.
+
+    The venv is /app/.venv or /opt/venv, whichever the image has; the code is
+    everything else under ``app``. What remains is the budgeted part: tini,
+    the user, entrypoint scripts, and whatever a build left behind by mistake.
+    """
+
+    def size(ref: str) -> int:
+        return int(docker("image", "inspect", "--format", "{{.Size}}", ref).stdout)
+
+    script = "for v in /app/.venv /opt/venv; do [ -d $v ] && du -sb $v; done; " + " ".join(
+        f"du -sb --exclude=.venv {path};" for path in app
+    )
+    out = docker("run", "--rm", "--entrypoint", "sh", image, "-c", script).stdout
+    measured = sum(int(line.split()[0]) for line in out.splitlines())
+    return size(image) - size(base) - measured
+
+
+def own_layers(image: str, base: str) -> list[str]:
+    """Return the instructions of the layers ``image`` adds on top of ``base``."""
+    mine = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", image).stdout.splitlines()
+    theirs = docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", base).stdout.splitlines()
+    return mine[: len(mine) - len(theirs)]

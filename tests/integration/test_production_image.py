@@ -9,7 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.realstack import Stack, docker, free_port
+from tests.integration.realstack import (
+    BUDGET,
+    Stack,
+    docker,
+    free_port,
+    own_layers,
+    production_overhead,
+)
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +113,35 @@ def test_the_prod_stack_runs_hardened(stack: Stack) -> None:
         "networks": [],
         "volumes": [],
     }
+
+
+def test_the_image_is_base_venv_and_code_within_budget(image: str) -> None:
+    """Base + the dependencies' venv + src/ + at most 2 MB (tini, the user); apt never ran."""
+    overhead = production_overhead(image, "python:3.13-slim")
+    assert 0 < overhead <= BUDGET, overhead
+    layers = own_layers(image, "python:3.13-slim")
+    assert not [layer for layer in layers if "apt-get" in layer], layers
+    newest = next(layer for layer in layers if layer.startswith(("COPY", "RUN", "ADD")))
+    assert newest.startswith("COPY src ./src")  # the code: the last layer with files
+
+
+def test_a_source_edit_rewrites_only_the_code_layer(stack: Stack, image: str) -> None:
+    """Edit one module: every layer below src/ is the same (same digests), src/ is small."""
+
+    def layer_ids(ref: str) -> list[str]:
+        out = docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", ref).stdout
+        return [str(layer) for layer in json.loads(out)]
+
+    before = layer_ids(image)
+    source = stack.root / "app/src/demo/api.py"
+    kept = source.read_text()
+    source.write_text(kept + "\n# edited\n")
+    try:
+        rebuilt = stack.run("inv", "docker-build", "--target", "production")
+        assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+        after = layer_ids(image)
+        assert after[:-1] == before[:-1]  # base, user, tini and the venv: untouched
+        assert after[-1] != before[-1]
+    finally:
+        source.write_text(kept)
+        assert stack.run("inv", "docker-build", "--target", "production").returncode == 0
