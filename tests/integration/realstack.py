@@ -256,9 +256,8 @@ def production_overhead(image: str, base: str, app: tuple[str, ...] = ("/app",))
     def size(ref: str) -> int:
         return int(docker("image", "inspect", "--format", "{{.Size}}", ref).stdout)
 
-    script = "for v in /app/.venv /opt/venv; do [ -d $v ] && du -sb $v; done; " + " ".join(
-        f"du -sb --exclude=.venv {path};" for path in app
-    )
+    measure = "".join(f"[ -e {path} ] && du -sb --exclude=.venv {path}; " for path in app)
+    script = f"for v in /app/.venv /opt/venv; do [ -d $v ] && du -sb $v; done; {measure}true"
     out = docker("run", "--rm", "--entrypoint", "sh", image, "-c", script).stdout
     measured = sum(int(line.split()[0]) for line in out.splitlines())
     return size(image) - size(base) - measured

@@ -20,10 +20,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.realstack import (
+    BUDGET,
     Example,
     Stack,
     copy_example,
     docker,
+    own_layers,
+    production_overhead,
     remove_everything,
 )
 
@@ -40,6 +43,7 @@ class Shape:
     run_env: dict[str, str] = field(default_factory=dict)
 
 
+BASE = "python:3.13-slim"  # every example's PYTHON_IMAGE
 SHAPES = [
     Shape(
         "role-images",
@@ -150,6 +154,12 @@ def test_example_adopts_shipyard(example: tuple[Example, Shape]) -> None:
         user, code = stop_exit_code(image.format(name=copy.name), shape.run_env)
         assert user == "1000:1000", image
         assert code in {0, 143}, f"{image} exited {code}: it ignored SIGTERM for the 1 s grace"
+        # Base + venv + code + at most 2 MB; apt never ran in its lineage.
+        ref = image.format(name=copy.name)
+        overhead = production_overhead(ref, BASE, app=("/app", "/opt/baked"))
+        assert 0 < overhead <= BUDGET, (image, overhead)
+        layers = own_layers(ref, BASE)
+        assert not [layer for layer in layers if "apt-get" in layer], (image, layers)
 
     scan = copy.run("inv", "image-scan-secrets")
     assert scan.returncode == 0, scan.stdout + scan.stderr
