@@ -256,10 +256,15 @@ def production_overhead(image: str, base: str, app: tuple[str, ...] = ("/app",))
     def size(ref: str) -> int:
         return int(docker("image", "inspect", "--format", "{{.Size}}", ref).stdout)
 
-    measure = "".join(f"[ -e {path} ] && du -sb --exclude=.venv {path}; " for path in app)
-    script = f"for v in /app/.venv /opt/venv; do [ -d $v ] && du -sb $v; done; {measure}true"
+    # Bytes of regular files, as the engine counts a layer (du would add directories).
+    files = "-type f -printf '%s\\n'"
+    script = (
+        f"for v in /app/.venv /opt/venv; do [ -d $v ] && find $v {files}; done; "
+        f"for p in {' '.join(app)}; do [ -e $p ] && find $p -path /app/.venv -prune -o {files}; "
+        "done; true"
+    )
     out = docker("run", "--rm", "--entrypoint", "sh", image, "-c", script).stdout
-    measured = sum(int(line.split()[0]) for line in out.splitlines())
+    measured = sum(int(line) for line in out.split())
     return size(image) - size(base) - measured
 
 

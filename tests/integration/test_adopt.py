@@ -25,7 +25,16 @@ import pytest
 from shipyard import lintrules
 from shipyard.process import SubprocessRunner
 from shipyard.workspace import open_workspace
-from tests.integration.realstack import REPO, Stack, docker, free_port, remove_everything
+from tests.integration.realstack import (
+    BUDGET,
+    REPO,
+    Stack,
+    docker,
+    free_port,
+    own_layers,
+    production_overhead,
+    remove_everything,
+)
 
 FIXTURES = REPO / "tests/fixtures/adopt"
 
@@ -119,6 +128,19 @@ def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
     assert (int(suite.get("tests", "0")), int(suite.get("failures", "0"))) == (kind.tests, 0)
     assert int(suite.get("errors", "0")) == 0
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+    # A server's production image: base + venv + code + at most 2 MB, no apt in its lineage
+    # (a library's prod stack builds no production image).
+    prod = stack.run("inv", "docker-build", "--env", "prod")
+    assert prod.returncode == 0, prod.stdout[-2000:] + prod.stderr[-3000:]
+    base = next(
+        line.split("=", 1)[1]
+        for line in (stack.root / "docker/Dockerfile").read_text().splitlines()
+        if line.startswith("ARG PYTHON_IMAGE=")
+    )
+    for image in [line for line in prod.stdout.splitlines() if line.endswith(":production")]:
+        assert 0 < production_overhead(image, base) <= BUDGET, image
+        assert not [layer for layer in own_layers(image, base) if "apt-get" in layer]
 
     adopted = snapshot(stack.root)
     again = stack.run("shipyard", "init")
