@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
-from shipyard import edge
 from shipyard.process import InvokeRunner, sigterm_as_interrupt
-from shipyard.workspace import Workspace, open_workspace
+from shipyard.tasks._lazy import lazy
+
+if TYPE_CHECKING:
+    from shipyard import edge
+    from shipyard import workspace as workspaces
+    from shipyard.workspace import Workspace
+else:
+    edge = lazy("shipyard.edge")
+    workspaces = lazy("shipyard.workspace")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,7 +27,7 @@ R = TypeVar("R")
 
 def workspace(c: Context, **flags: str | None) -> Workspace:
     """Open the Workspace of the current folder, with ``flags`` winning over all config."""
-    return open_workspace(InvokeRunner(c), flags=flags)
+    return workspaces.open_workspace(InvokeRunner(c), flags=flags)
 
 
 def shipyard_task(

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from json import dumps
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from shipyard import envops, explain
-from shipyard.envcheck import EnvCheckFailed
-from shipyard.environment import resolve
 from shipyard.tasks._edge import shipyard_task, workspace
+from shipyard.tasks._lazy import lazy
+
+if TYPE_CHECKING:
+    from shipyard import envcheck, envops, explain
+    from shipyard import environment as environments
+else:
+    envcheck = lazy("shipyard.envcheck")
+    envops = lazy("shipyard.envops")
+    environments = lazy("shipyard.environment")
+    explain = lazy("shipyard.explain")
 
 __all__ = ["env_check", "env_explain", "env_init"]
 
@@ -44,7 +52,7 @@ def env_check(c: Context, env: str = "", json: bool = False) -> None:
             if not found:
                 print(f"{name}: ok")
     if problems:
-        raise EnvCheckFailed(
+        raise envcheck.EnvCheckFailed(
             f"{len(problems)} problem(s) in the env files",
             details="" if json else "\n".join(problems),
             tip="fix each line above, then run 'inv env-check' again"
@@ -63,5 +71,5 @@ def env_check(c: Context, env: str = "", json: bool = False) -> None:
 def env_explain(c: Context, env: str = "dev", key: str = "", json: bool = False) -> None:
     """Show each variable every service sees (secrets redacted) and which source won."""
     ws = workspace(c)
-    rows = envops.env_explain(ws, resolve(ws, env), key or None)
+    rows = envops.env_explain(ws, environments.resolve(ws, env), key or None)
     print(explain.to_json(env, rows) if json else explain.to_text(rows, key=key or None))

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from invoke.context import Context
 
-from shipyard import builds, envops, scan
 from shipyard.errors import ShipyardError
 from shipyard.tasks._edge import shipyard_task, workspace
+from shipyard.tasks._lazy import lazy
+
+if TYPE_CHECKING:
+    from shipyard import builds, envops, scan
+else:
+    builds = lazy("shipyard.builds")
+    envops = lazy("shipyard.envops")
+    scan = lazy("shipyard.scan")
 
 __all__ = ["docker_build", "image_scan_secrets"]
 

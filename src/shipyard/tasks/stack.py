@@ -6,16 +6,25 @@ import shlex
 import sys
 from dataclasses import asdict
 from json import dumps
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from shipyard import doctor as doctor_checks
-from shipyard import stacks, testrun
-from shipyard.environment import Environment, resolve
 from shipyard.errors import ShipyardError
 from shipyard.process import InvokeRunner
 from shipyard.tasks._edge import shipyard_task, workspace
-from shipyard.workspace import Workspace
+from shipyard.tasks._lazy import lazy
+
+if TYPE_CHECKING:
+    from shipyard import doctor as doctor_checks
+    from shipyard import environment as environments
+    from shipyard import stacks, testrun
+    from shipyard.workspace import Workspace
+else:
+    doctor_checks = lazy("shipyard.doctor")
+    environments = lazy("shipyard.environment")
+    stacks = lazy("shipyard.stacks")
+    testrun = lazy("shipyard.testrun")
 
 __all__ = [
     "bootstrap",
@@ -46,10 +55,12 @@ _PROFILE = "also start the services of this compose profile (repeatable)"
 _UP_HELP = {"build": "build stale images first", "timeout": _TIMEOUT, "scale": _SCALE}
 
 
-def _environment(c: Context, env: str, **flags: str | None) -> tuple[Workspace, Environment]:
+def _environment(
+    c: Context, env: str, **flags: str | None
+) -> tuple[Workspace, environments.Environment]:
     """Open the workspace and resolve ``env`` without writing env files (not an `up`)."""
     ws = workspace(c, **flags)
-    return ws, resolve(ws, env, create=False)
+    return ws, environments.resolve(ws, env, create=False)
 
 
 def _up(
@@ -63,7 +74,7 @@ def _up(
     profile: list[str] | None = None,
 ) -> None:
     ws = workspace(c, timeout=timeout)
-    environment = resolve(ws, env, profiles=profile or [])
+    environment = environments.resolve(ws, env, profiles=profile or [])
     containers = stacks.up(ws, environment, build=build, no_cache=no_cache, scale=scale or [])
     if ws.runner.dry:
         return
