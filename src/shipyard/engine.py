@@ -34,15 +34,21 @@ class Engine:
     @property
     def exports_cache(self) -> bool:
         """True when ``--cache-to type=registry`` works (buildx with a non-``docker`` driver)."""
-        return self.buildx and self.driver not in {"", "docker"}
+        return self.buildx and self.driver not in {"", "docker"}  # "": never probed
 
     def build_env(self) -> dict[str, str]:
         """Return the environment a build needs (BuildKit in the classic client)."""
         return {} if self.buildx else {"DOCKER_BUILDKIT": "1"}
 
 
-def detect_engine(runner: Runner, *, builder: str = "auto", compose: str = "auto") -> Engine:
-    """Resolve ``builder`` and ``compose`` settings, probing only what is ``auto``."""
+def detect_engine(
+    runner: Runner, *, builder: str = "auto", compose: str = "auto", cache: bool = True
+) -> Engine:
+    """Resolve ``builder`` and ``compose`` settings, probing only what is ``auto``.
+
+    buildx's driver matters only to share a build cache (``cache``: a
+    cache-ref is set); without one its probe is skipped.
+    """
     if builder not in BUILDERS:
         raise ShipyardError(
             f"unknown builder {builder!r}",
@@ -53,7 +59,7 @@ def detect_engine(runner: Runner, *, builder: str = "auto", compose: str = "auto
         use_buildx = probe.ok
     else:
         use_buildx = builder == "buildx"
-    driver = buildx_driver(runner) if use_buildx else ""
+    driver = buildx_driver(runner) if use_buildx and cache else ""
     if compose != "auto":
         return Engine(buildx=use_buildx, compose=tuple(shlex.split(compose)), driver=driver)
     for candidate in (("docker", "compose"), ("docker-compose",)):

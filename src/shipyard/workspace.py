@@ -58,7 +58,9 @@ def open_workspace(
 ) -> Workspace:
     """Discover the stack and the engine."""
     stack = load_stack(start, flags=flags)
-    engine = detect_engine(runner, builder=stack.builder, compose=stack.compose)
+    engine = detect_engine(
+        runner, builder=stack.builder, compose=stack.compose, cache=bool(stack.cache_ref)
+    )
     return Workspace(runner, engine, stack, say)
 
 

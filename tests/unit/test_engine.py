@@ -33,6 +33,15 @@ def test_buildx_its_driver_and_compose_plugin(driver: str, exports: bool) -> Non
     assert all(call.options["query"] for call in runner.calls)
 
 
+def test_without_a_cache_to_share_the_driver_is_not_probed() -> None:
+    """No cache-ref: two probes, not three (the driver decides only how a cache is exported)."""
+    runner = answers({})
+    engine = detect_engine(runner, cache=False)
+    assert engine == Engine(buildx=True, compose=("docker", "compose"), driver="")
+    assert not engine.exports_cache
+    assert runner.argvs == [["docker", "buildx", "version"], ["docker", "compose", "version"]]
+
+
 def test_unreadable_buildx_inspect_means_the_docker_driver() -> None:
     """When `buildx inspect` says nothing useful, assume the driver that cannot export a cache."""
     engine = detect_engine(answers({("docker", "buildx", "inspect"): 1}))
