@@ -141,7 +141,7 @@ def wait_until_ready(
     timeout: float,
     logs_tip: str,
     clock: Clock | None = None,
-    poll: float = 1.0,
+    poll: float = 0.25,
     reported_timeout: float | None = None,
     jobs: Collection[str] = (),
     say: Callable[[str], None] = lambda _line: None,

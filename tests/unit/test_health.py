@@ -67,6 +67,7 @@ def waiter(runner: FakeRunner, clock: Clock, timeout: float = 10) -> partial[lis
         timeout=timeout,
         logs_tip="TIP",
         clock=clock,
+        poll=1.0,  # round numbers; the default polls 4 times a second
     )
 
 
@@ -149,6 +150,16 @@ def test_timeout_names_the_service_with_its_last_health_check_and_logs() -> None
     )
     assert caught.value.tip == "TIP"
     assert ["docker", "inspect", "--format", "{{json .State.Health}}", "id-api"] in runner.argvs
+
+
+def test_readiness_is_seen_within_a_quarter_second() -> None:
+    """By default the stack is polled every 0.25 s: readiness is noticed when it happens."""
+    runner = scripted(
+        [ps(("api", "running", "starting", 0))] * 3 + [ps(("api", "running", "healthy", 0))]
+    )
+    clock = Clock()
+    wait_until_ready(runner, compose, timeout=10, logs_tip="TIP", clock=clock)
+    assert clock.now == 0.75
 
 
 def test_no_containers_is_not_ready() -> None:
