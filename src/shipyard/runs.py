@@ -118,17 +118,28 @@ def holding(run: Run, overlay: str) -> Iterator[Path]:
         run.lock_file.unlink(missing_ok=True)  # released first: never delete a held lock's file
 
 
-def is_alive(run: Run) -> bool:
-    """Tell whether the process of ``run`` (on this host) still holds its lock."""
-    if not run.lock_file.exists():
-        return False
-    probe = _lock(run.lock_file)
+def dead_lock_files(project: str) -> list[Path]:
+    """Return the lock files of ``project``'s runs on this host whose process is gone.
+
+    A run that ended removed its own; one killed (``kill -9``, a crash) left
+    it: the evidence that there may be something to reap.
+    """
+    return [path for path in sorted(runs_dir().glob(f"{project}-*.lock")) if not _held(path)]
+
+
+def _held(path: Path) -> bool:
+    probe = _lock(path)
     try:
         probe.acquire(timeout=0)
     except Timeout:
         return True
     probe.release()
     return False
+
+
+def is_alive(run: Run) -> bool:
+    """Tell whether the process of ``run`` (on this host) still holds its lock."""
+    return run.lock_file.exists() and _held(run.lock_file)
 
 
 @dataclass

@@ -170,7 +170,7 @@ def docker_test(
             tip="give it a build: section (target: test) and an image: name",
         )
     ws.require_engine()
-    for line in collect_garbage(ws):  # dead runs' leftovers, images earlier builds replaced
+    for line in collect_garbage(ws, everywhere=False):  # dead runs, images builds replaced
         ws.say(line)
     build_images(ws, environment.images)
     command, extra_env = suite_command(ws, environment, pytest_args)
@@ -256,12 +256,13 @@ def _teardown(
         )
         # No grace period: nothing of a throwaway stack is worth a clean stop,
         # and a server that ignores SIGTERM would cost its full timeout.
-        ws.runner.run(
+        down = ws.runner.run(
             compose("down", "--volumes", "--remove-orphans", "--timeout", "0"),
             capture=True,
             check=False,
         )
-        if not ws.runner.dry:  # whatever `down` missed still carries the run's labels
+        if (failed and not ws.runner.dry) or not down.ok:
+            # Whatever `down` missed (an interrupted start, a failed down) carries the labels.
             for item in runs.find_leftovers(ws.runner, ws.stack.project, run.run_id):
                 runs.remove(ws.runner, item)
 
@@ -272,6 +273,9 @@ def gc(ws: Workspace, *, dry: bool = False) -> list[runs.Leftovers]:
     if not (dry or ws.runner.dry):
         for item in found:
             runs.remove(ws.runner, item)
+        for path in runs.dead_lock_files(ws.stack.project):  # reaped, or gone by other hands
+            path.unlink(missing_ok=True)
+            path.with_suffix(".labels.yml").unlink(missing_ok=True)
     return found
 
 
@@ -299,10 +303,15 @@ def remove_images(ws: Workspace, images: Sequence[str]) -> None:
         ws.runner.run(["docker", "rmi", *images], capture=True, check=False)
 
 
-def collect_garbage(ws: Workspace, *, dry: bool = False) -> list[str]:
-    """Reap dead runs and this project's untagged images; return one line per resource."""
+def collect_garbage(ws: Workspace, *, dry: bool = False, everywhere: bool = True) -> list[str]:
+    """Reap dead runs and this project's untagged images; return one line per resource.
+
+    ``everywhere=False`` (the start of each test run) asks the engine for dead
+    runs' leftovers only when a run of this host died holding its lock.
+    """
     dry = dry or ws.runner.dry
-    lines = [line for item in gc(ws, dry=dry) for line in item.describe()]
+    sweep = everywhere or bool(runs.dead_lock_files(ws.stack.project))
+    lines = [line for item in gc(ws, dry=dry) for line in item.describe()] if sweep else []
     images = dangling_images(ws)
     if not dry:
         remove_images(ws, images)

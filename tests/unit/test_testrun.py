@@ -169,8 +169,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
     assert testrun.docker_test(ws, env, ["-k", "api"], run_id="r1") == 0
     assert runner.argvs == [
         ["docker", "version", "--format", "{{.Server.Version}}"],  # once, before anything
-        *sweep(),
-        DANGLING,
+        DANGLING,  # no run of this host died holding its lock: no sweep for leftovers
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
         BUILD,
         INSPECT,
@@ -198,10 +197,20 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         ["docker", "cp", "demo-app-test-r1-tests:/tmp/shipyard-results/.", "results"],
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r1-tests"],
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
-        *sweep("r1"),
-    ]
-    assert runner.calls[8].options["timeout"] == 180.0
+    ]  # `down` succeeded: nothing left to sweep
+    assert runner.calls[5].options["timeout"] == 180.0
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
+
+
+def test_a_run_that_died_holding_its_lock_is_reaped_first(env: Environment) -> None:
+    """A lock file nobody holds (kill -9) is the evidence: the next run sweeps, then drops it."""
+    runs_dir = Path(tempfile.gettempdir(), "shipyard-runs")
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    (runs_dir / "demo-app-test-dead1.lock").write_text("")
+    runner = scripted(READY)
+    assert testrun.docker_test(open_workspace(runner), env, [], run_id="r3") == 0
+    assert runner.argvs[1:4] == sweep()
+    assert not (runs_dir / "demo-app-test-dead1.lock").exists()
 
 
 def test_failing_tests_return_pytests_status_and_save_logs(stack: Path, env: Environment) -> None:
