@@ -46,6 +46,7 @@ KEYS = frozenset(
         "ca-bundle",
         "coverage",
         "cache-ref",
+        "registry",
         "build-secrets",
         "init",  # what `shipyard init` generates from (see shipyard.adopt)
     }
@@ -92,6 +93,7 @@ class Stack:
     coverage: str | None
     cache_ref: str | None
     cache_push: bool
+    registry: str | None = None  # host:port/namespace that `inv push` pushes to
     build_secrets: Mapping[str, str] = field(default_factory=dict)
     strict_envs: tuple[str, ...] = LIST_CONVENTIONS["strict-envs"]
     committed_envs: tuple[str, ...] = LIST_CONVENTIONS["committed-envs"]
@@ -279,7 +281,7 @@ def load_stack(
     values: dict[str, str] = {}
     sources: dict[str, str] = {}
     convention = {**CONVENTIONS, "project": project_name or root.name}
-    for key in (*CONVENTIONS, "project", "ca-bundle", "coverage", "cache-ref"):
+    for key in (*CONVENTIONS, "project", "ca-bundle", "coverage", "cache-ref", "registry"):
         candidates = (
             ("flag", flags.get(key)),
             (env_var(key), environ.get(env_var(key))),
@@ -330,6 +332,7 @@ def load_stack(
         coverage=values.get("coverage"),
         cache_ref=values.get("cache-ref"),
         cache_push=values["cache-push"].lower() in {"1", "true", "yes", "on"},
+        registry=(values.get("registry") or "").rstrip("/") or None,
         build_secrets=build_secrets,
         strict_envs=lists["strict-envs"],
         committed_envs=lists["committed-envs"],

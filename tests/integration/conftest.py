@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import Stack, copy_stack, docker, remove_everything
+from tests.integration.realstack import Stack, copy_stack, docker, free_port, remove_everything
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,3 +42,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if str(item.path).startswith(here):
             item.add_marker(pytest.mark.engine)
+
+
+REGISTRY_CONFIG = (
+    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
+    "http:\n  addr: 0.0.0.0:5000\n"
+)
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[str]:
+    """Run a real registry:2 on a free local port, without auth; remove it afterwards."""
+    config = tmp_path / "registry.yml"
+    config.write_text(REGISTRY_CONFIG)
+    port = free_port()
+    cid = docker(
+        "run",
+        "--detach",
+        "--label",
+        "dev.shipyard.test=registry",
+        "--publish",
+        f"127.0.0.1:{port}:5000",
+        "--volume",
+        f"{config}:/etc/docker/registry/config.yml:ro",
+        "registry:2",
+    ).stdout.strip()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        docker("rm", "--force", "--volumes", cid, check=False)

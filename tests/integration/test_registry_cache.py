@@ -8,18 +8,12 @@ an image pushed under cache-ref (one tag per image: <ref>:<name>-<tag>).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import Stack, docker, free_port
+from tests.integration.realstack import Stack, docker
 
 DEPS_STEP = "uv sync --locked --no-install-project\n"  # the development stage's dependency layer
-REGISTRY_CONFIG = (
-    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
-    "http:\n  addr: 0.0.0.0:5000\n"
-)
 
 
 def step_state(build_log: str, command_tail: str, stage: str) -> str:
@@ -31,29 +25,6 @@ def step_state(build_log: str, command_tail: str, stage: str) -> str:
     steps = "\n".join(m.group(0) for m in re.finditer(r"^#\d+ \[.*$", build_log, re.MULTILINE))
     msg = f"no {stage} step ending in {command_tail!r} among:\n{steps}"
     raise AssertionError(msg)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[str]:
-    """Run a real registry:2 on a free local port, without auth; remove it afterwards."""
-    config = tmp_path / "registry.yml"
-    config.write_text(REGISTRY_CONFIG)
-    port = free_port()
-    cid = docker(
-        "run",
-        "--detach",
-        "--label",
-        "dev.shipyard.test=registry",
-        "--publish",
-        f"127.0.0.1:{port}:5000",
-        "--volume",
-        f"{config}:/etc/docker/registry/config.yml:ro",
-        "registry:2",
-    ).stdout.strip()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        docker("rm", "--force", "--volumes", cid, check=False)
 
 
 def test_source_only_change_reuses_the_dependency_layers(stack: Stack) -> None:

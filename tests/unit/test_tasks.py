@@ -564,6 +564,8 @@ def test_namespace_has_every_task_with_help() -> None:
             "image-scan-secrets",
             "down",
             "logs",
+            "promote",
+            "push",
             "rebuild",
             "status",
             "test-down",

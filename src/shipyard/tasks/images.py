@@ -11,13 +11,14 @@ from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import builds, envops, scan
+    from shipyard import builds, envops, registry, scan
 else:
     builds = lazy("shipyard.builds")
+    registry = lazy("shipyard.registry")
     envops = lazy("shipyard.envops")
     scan = lazy("shipyard.scan")
 
-__all__ = ["docker_build", "image_scan_secrets"]
+__all__ = ["docker_build", "image_scan_secrets", "promote", "push"]
 
 
 @shipyard_task(
@@ -76,3 +77,24 @@ def image_scan_secrets(
             "never ARG, ENV or COPY",
         )
     print(f"no secret found: {len(needles)} value(s) searched in {len(images)} image(s)")
+
+
+@shipyard_task(help={"env": "the environment whose images to push (default: prod)"})
+def push(c: Context, env: str = "prod") -> None:
+    """Push an environment's built images as <registry>/<name>:<git sha>; print each digest."""
+    ws = workspace(c)
+    for pushed in registry.push(ws, env, builds.images_of_environments(ws, [env])):
+        print(pushed.line())
+
+
+@shipyard_task(
+    help={
+        "from_": "the commit whose pushed images to promote (the tag 'inv push' printed)",
+        "to": "the environment whose tag they get (default: prod)",
+    }
+)
+def promote(c: Context, from_: str, to: str = "prod") -> None:
+    """Tag the images pushed for a commit as :<env> in the registry, by digest; no build."""
+    ws = workspace(c)
+    for pushed in registry.promote(ws, to, builds.images_of_environments(ws, [to]), from_):
+        print(pushed.line())
