@@ -10,13 +10,14 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from shipyard.config import read_toml
 
 # Python versions shipyard can generate an image for (python:X-slim).
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
@@ -113,13 +114,6 @@ def _requirement_name(line: str) -> str | None:
         return None
     match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
     return normalize(match.group(0)) if match else None
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Return a TOML file's tables ({} when absent)."""
-    if not path.is_file():
-        return {}
-    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def _setup_cfg(root: Path) -> configparser.ConfigParser:
