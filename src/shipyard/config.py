@@ -31,12 +31,22 @@ CONVENTIONS: dict[str, str] = {
     "test-service": "tests",
     "results-dir": "results",
     "cache-push": "false",  # CI sets SHIPYARD_CACHE_PUSH=1 to share its layers
+    # How `inv deploy` lets Swarm services find each other: "vip" (Swarm's
+    # virtual IPs and routing mesh) or "dnsrr" (DNS round-robin, ports
+    # published on the node itself) for kernels without IPVS or an outside
+    # load balancer.
+    "swarm-endpoint-mode": "vip",
 }
+ENDPOINT_MODES = ("vip", "dnsrr")
 # Lists: comma-separated in SHIPYARD_<KEY> and flags, TOML arrays in pyproject.toml.
 LIST_CONVENTIONS: dict[str, tuple[str, ...]] = {
     "strict-envs": ("prod", "ci"),  # secrets there must not be empty, placeholders or examples
     "committed-envs": ("ci",),  # env files committed on purpose (throwaway values)
     "env-extra-keys": (),  # keys allowed beyond the contract in env/.env.example
+    # Services (on `inv deploy`) whose images read no <VAR>_FILE: their secret
+    # files become variables in the container, set by a shell before the
+    # image's own entrypoint (still never in the service spec).
+    "swarm-env-secrets": (),
 }
 KEYS = frozenset(
     {
@@ -94,10 +104,12 @@ class Stack:
     cache_ref: str | None
     cache_push: bool
     registry: str | None = None  # host:port/namespace that `inv push` pushes to
+    endpoint_mode: str = "vip"  # Swarm services: "vip" or "dnsrr" (see CONVENTIONS)
     build_secrets: Mapping[str, str] = field(default_factory=dict)
     strict_envs: tuple[str, ...] = LIST_CONVENTIONS["strict-envs"]
     committed_envs: tuple[str, ...] = LIST_CONVENTIONS["committed-envs"]
     env_extra_keys: tuple[str, ...] = ()
+    swarm_env_secrets: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def check_env(self, env: str) -> str:
@@ -311,6 +323,14 @@ def load_stack(
         {m.group(1) for p in compose_dir.iterdir() if (m := _OVERLAY.match(p.name))}
     )
     timeout = _seconds(values["timeout"], sources["timeout"])
+    endpoint_mode = values["swarm-endpoint-mode"]
+    if endpoint_mode not in ENDPOINT_MODES:
+        raise ConfigError(
+            f"swarm-endpoint-mode is {endpoint_mode!r} ({sources['swarm-endpoint-mode']}): "
+            "not a Swarm endpoint mode",
+            tip='use "vip" (the default) or "dnsrr" (no IPVS on the nodes, or your own '
+            "load balancer)",
+        )
     build_secrets = _table(tool, "build-secrets", 'uv_index_password = "UV_INDEX_PRIVATE_PASSWORD"')
     lists = {key: _list_value(key, flags, environ, tool, sources) for key in LIST_CONVENTIONS}
     if where != "pyproject.toml":
@@ -333,9 +353,11 @@ def load_stack(
         cache_ref=values.get("cache-ref"),
         cache_push=values["cache-push"].lower() in {"1", "true", "yes", "on"},
         registry=(values.get("registry") or "").rstrip("/") or None,
+        endpoint_mode=endpoint_mode,
         build_secrets=build_secrets,
         strict_envs=lists["strict-envs"],
         committed_envs=lists["committed-envs"],
         env_extra_keys=lists["env-extra-keys"],
+        swarm_env_secrets=lists["swarm-env-secrets"],
         sources=sources,
     )

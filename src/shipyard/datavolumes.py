@@ -93,7 +93,7 @@ def existing(ws: Workspace, environment: Environment) -> list[Volume]:
     return sorted((Volume(key, name) for name, key in rows), key=lambda volume: volume.name)
 
 
-def _secret_values(ws: Workspace, environment: Environment) -> dict[str, envfiles.EnvValue]:
+def secret_values(ws: Workspace, environment: Environment) -> dict[str, envfiles.EnvValue]:
     """Return the ``@secret`` keys of the env files (or their template) with their values."""
     files = [path for path in environment.env_files if path.is_file()]
     marked: set[str] = set()
@@ -117,7 +117,7 @@ def secrets_of(
             received |= {str(v) for v in ((spec or {}).get("environment") or {}).values()}
     return {
         key: value
-        for key, value in _secret_values(ws, environment).items()
+        for key, value in secret_values(ws, environment).items()
         if value.value in received
     }
 

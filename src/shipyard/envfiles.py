@@ -96,12 +96,17 @@ def parse_env_file(path: Path) -> ParsedEnv:
             if binding.key in values:
                 duplicates.append((binding.key, values[binding.key].line, line))
             values[binding.key] = EnvValue(binding.key, binding.value, path, line)
-            if any(SECRET_MARKER in comment for comment in comments):
+            if any(marks_secret(comment) for comment in comments):
                 secrets.add(binding.key)
             comments = []
     return ParsedEnv(
         path, values, frozenset(secrets), tuple(errors), tuple(duplicates), tuple(chunks)
     )
+
+
+def marks_secret(comment: str) -> bool:
+    """Tell whether a comment line is the ``# @secret`` marker (not prose that mentions it)."""
+    return comment.lstrip("#").lstrip().startswith(SECRET_MARKER)
 
 
 def read_env_file(path: Path) -> dict[str, EnvValue]:

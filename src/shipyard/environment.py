@@ -92,6 +92,7 @@ class Environment:
     networks: tuple[str, ...] = ()
     volumes: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
+    top_level: Mapping[str, Any] = field(default_factory=dict)  # networks, volumes as declared
 
     def compose(
         self,
@@ -289,6 +290,7 @@ def resolve(
         networks=tuple(sorted(model.get("networks") or {})),
         volumes=tuple(sorted(model.get("volumes") or {})),
         profiles=tuple(profiles),
+        top_level={kind: model.get(kind) or {} for kind in ("networks", "volumes")},
     )
 
 

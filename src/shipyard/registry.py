@@ -57,15 +57,30 @@ def digest_of(ws: Workspace, ref: str) -> str:
     return next((d.split("@", 1)[1] for d in digests if d.startswith(f"{repository}@")), "")
 
 
+NOT_THERE = ("manifest unknown", "not found", "does not exist")
+
+
 def _transfer(ws: Workspace, argv: list[str], what: str) -> None:
     try:
         ws.runner.run(argv, capture=True)
     except CommandFailed as exc:
         said = (exc.stderr or exc.stdout).strip().splitlines()
+        last = said[-1] if said else f"exit {exc.returncode}"
+        if argv[1] == "pull" and any(words in last.lower() for words in NOT_THERE):
+            raise ConfigError(
+                f"{argv[-1]} is not in the registry",
+                tip="push it first: 'inv push --env prod' (then 'inv promote --from SHA')",
+            ) from None
         raise ShipyardError(
-            f"{what} failed: {said[-1] if said else f'exit {exc.returncode}'}",
+            f"{what} failed: {last}",
             tip="check that the registry is reachable ('docker login' when it needs one)",
         ) from None
+
+
+def pinned(ws: Workspace, ref: str) -> str:
+    """Pull ``ref`` and return it pinned by its registry digest (``repo@sha256:...``)."""
+    _transfer(ws, ["docker", "pull", "--quiet", ref], f"pulling {ref}")
+    return f"{ref.rsplit(':', 1)[0]}@{digest_of(ws, ref)}"
 
 
 def push(ws: Workspace, env: str, images: Sequence[Image]) -> list[Pushed]:
@@ -104,7 +119,7 @@ def promote(ws: Workspace, env: str, images: Sequence[Image], sha: str) -> list[
     promoted = []
     for image in images:
         source, target = remote(registry, image, sha), remote(registry, image, env)
-        _transfer(ws, ["docker", "pull", "--quiet", source], f"pulling {source} (pushed?)")
+        _transfer(ws, ["docker", "pull", "--quiet", source], f"pulling {source}")
         digest = digest_of(ws, source)
         ws.runner.run(["docker", "tag", source, target])
         _transfer(ws, ["docker", "push", target], f"pushing {target}")

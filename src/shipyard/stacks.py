@@ -300,14 +300,19 @@ def status_rows(ws: Workspace) -> list[StatusRow]:
     return sorted(rows, key=lambda r: (r.env, r.project, r.service))
 
 
-def format_table(rows: Sequence[StatusRow]) -> str:
-    """Render rows as an aligned table with a header."""
-    header = ("ENV", "PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS")
-    cells = [header] + [
-        (r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows
-    ]
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Render rows as an aligned table under ``header``."""
+    cells = [tuple(header), *(tuple(row) for row in rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in cells
+    )
+
+
+def format_table(rows: Sequence[StatusRow]) -> str:
+    """Render status rows as an aligned table with a header."""
+    return table(
+        ("ENV", "PROJECT", "SERVICE", "STATE", "HEALTH", "PORTS"),
+        [(r.env, r.project, r.service, r.state, r.health or "-", r.ports) for r in rows],
     )

@@ -181,3 +181,14 @@ def test_broken_example_is_not_copied(project: Path) -> None:
     with pytest.raises(EnvFileError, match="not KEY=value"):
         envfiles.ensure_env_file(load_stack(), "dev")
     assert not (project / "env/.env.dev").exists()
+
+
+def test_prose_that_mentions_the_marker_marks_nothing(tmp_path: Path) -> None:
+    """The reference prod template's header says "every @secret value": USER stays itself."""
+    template = write_bytes(
+        tmp_path / ".env.prod.example",
+        b"# `inv env-init` generates every @secret value.\nUSER=demo\n"
+        b"#   @secret: a random value\nPASSWORD=<generated>\n",
+    )
+
+    assert envfiles.parse_env_file(template).secrets == {"PASSWORD"}

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+
+
+def _value(key: str) -> str:
+    """Return ``key`` from the environment, or the file ``<key>_FILE`` names (Swarm secrets)."""
+    path = os.environ.get(f"{key}_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").rstrip("\n")
+    return os.environ[key]
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class Settings:
                 postgres_host=os.environ.get("POSTGRES_HOST", "db"),
                 postgres_port=int(os.environ.get("POSTGRES_PORT_INTERNAL", "5432")),
                 postgres_user=os.environ["POSTGRES_USER"],
-                postgres_password=os.environ["POSTGRES_PASSWORD"],
+                postgres_password=_value("POSTGRES_PASSWORD"),
                 postgres_db=os.environ["POSTGRES_DB"],
                 redis_url=os.environ.get("REDIS_URL", "redis://redis:6379/0"),
             )

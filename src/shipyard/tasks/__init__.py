@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
-from shipyard.tasks import env, images, stack
+from shipyard.tasks import deploy, env, images, stack
 
 
 def namespace() -> Collection:
     """Return every shipyard task in one flat Collection (``inv dev-up``, ``inv status``...)."""
     ns = Collection()
-    for module in (stack, images, env):
+    for module in (stack, images, deploy, env):
         for name in module.__all__:
             ns.add_task(getattr(module, name))
     return ns
