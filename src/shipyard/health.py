@@ -28,10 +28,11 @@ def list_containers(runner: Runner, compose: Compose) -> list[Container]:
     )
 
 
-def last_health_output(runner: Runner, container: Container) -> str:
-    """Return the output of the container's most recent health check, if any."""
+def last_health_output(runner: Runner, container: Container | str) -> str:
+    """Return the output of the container's (or container ID's) most recent health check."""
+    cid = container if isinstance(container, str) else container.id
     result = runner.run(
-        ["docker", "inspect", "--format", "{{json .State.Health}}", container.id],
+        ["docker", "inspect", "--format", "{{json .State.Health}}", cid],
         capture=True,
         check=False,
         query=True,

@@ -34,7 +34,7 @@ from shipyard import datavolumes
 from shipyard.datavolumes import fingerprint
 from shipyard.environment import Environment, project_name
 from shipyard.errors import ConfigError, ShipyardError, StackNotReady, tail
-from shipyard.health import Clock, MonotonicClock
+from shipyard.health import Clock, MonotonicClock, last_health_output
 from shipyard.registry import pinned, registry_of, remote
 from shipyard.stacks import table
 from shipyard.workspace import Workspace
@@ -410,6 +410,7 @@ class Task:
     created: str
     spec: Mapping[str, Any]
     exit_code: int | None = None
+    container: str = ""
 
 
 @dataclass(frozen=True)
@@ -450,7 +451,8 @@ def _task(row: Mapping[str, Any], services: Mapping[str, str]) -> Task:
         service=services.get(str(row.get("ServiceID", "")), ""),
         state=str(status.get("State", "")),
         desired=str(row.get("DesiredState", "")),
-        error=str(status.get("Err") or status.get("Message") or ""),
+        error=str(status.get("Err") or ""),
+        container=str(container.get("ContainerID") or ""),
         created=str(row.get("CreatedAt", "")),
         spec=row.get("Spec") or {},
         exit_code=container.get("ExitCode"),
@@ -517,14 +519,22 @@ def services_of(ws: Workspace, stack: str) -> dict[str, Service]:
 
 
 def logs_of(ws: Workspace, task: Task) -> str:
-    """Return the last lines a task's container wrote."""
+    """Return the task's last health check (when it had one) and its last log lines."""
+    parts = []
+    if task.container:
+        check = last_health_output(ws.runner, task.container)
+        if check:
+            parts.append(f"its last health check: {tail(check, 5)}")
     result = ws.runner.run(
         ["docker", "service", "logs", "--no-task-ids", "--tail", str(LOG_TAIL), task.id],
         capture=True,
         check=False,
         query=True,
     )
-    return tail((result.stdout + result.stderr).strip(), LOG_TAIL)
+    logs = tail((result.stdout + result.stderr).strip(), LOG_TAIL)
+    if logs:
+        parts.append(f"its last log lines:\n{logs}")
+    return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -574,7 +584,7 @@ def judge(service: Service, *, job: bool, rolling_back: bool = False) -> Verdict
 
 
 def _newest_failure(service: Service) -> Task | None:
-    failures = [t for t in service.tasks if t.state in {"failed", "rejected"} or t.error]
+    failures = [t for t in service.tasks if t.state in {"failed", "rejected"}]
     return max(failures, key=lambda t: t.created, default=None)
 
 
@@ -631,7 +641,7 @@ def _failure(ws: Workspace, stack: str, name: str, verdict: Verdict) -> StackNot
         for part in (
             f"{name}: {verdict.progress}: {verdict.reason}" if verdict.reason else "",
             f"failing task {task.id[:12]}: {error}" if task else "",
-            f"its last log lines:\n{logs}" if logs else "",
+            logs,
         )
         if part
     )

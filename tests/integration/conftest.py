@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +72,17 @@ def registry(tmp_path: Path) -> Iterator[str]:
         yield f"127.0.0.1:{port}"
     finally:
         docker("rm", "--force", "--volumes", cid, check=False)
+
+
+@pytest.fixture
+def committed(tmp_path: Path) -> Iterator[Stack]:
+    """Copy the reference stack into a git repository of its own, with one commit."""
+    stack = copy_stack(tmp_path)
+    git = ["git", "-C", str(stack.root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one commit"], check=True)
+    try:
+        yield stack
+    finally:
+        remove_everything(stack.name)
