@@ -93,12 +93,19 @@ def existing(ws: Workspace, environment: Environment) -> list[Volume]:
     return sorted((Volume(key, name) for name, key in rows), key=lambda volume: volume.name)
 
 
-def secret_values(ws: Workspace, environment: Environment) -> dict[str, envfiles.EnvValue]:
-    """Return the ``@secret`` keys of the env files (or their template) with their values."""
+def secret_keys(ws: Workspace, environment: Environment) -> set[str]:
+    """Return the keys marked ``@secret`` in the env files or their template."""
     files = [path for path in environment.env_files if path.is_file()]
     marked: set[str] = set()
     for path in [*files, *stand_in_env_files(ws.stack, environment.name)]:
         marked |= envfiles.parse_env_file(path).secrets
+    return marked
+
+
+def secret_values(ws: Workspace, environment: Environment) -> dict[str, envfiles.EnvValue]:
+    """Return the ``@secret`` keys of the env files (or their template) with their values."""
+    marked = secret_keys(ws, environment)
+    files = [path for path in environment.env_files if path.is_file()]
     return {
         key: value
         for key, value in envfiles.layered(files).items()

@@ -37,7 +37,7 @@ from shipyard.errors import ConfigError, ShipyardError, StackNotReady, tail
 from shipyard.health import Clock, MonotonicClock, last_health_output
 from shipyard.registry import pinned, registry_of, remote
 from shipyard.stacks import table
-from shipyard.workspace import Workspace
+from shipyard.workspace import Workspace, display_path
 
 NAMESPACE = "com.docker.stack.namespace"  # the label docker stack deploy puts on what it makes
 VERSION = "3.9"  # the newest Compose file format every `docker stack deploy` reads
@@ -739,7 +739,15 @@ def deploy(
     require_manager(ws)
     registry = registry_of(ws)
     pins = {image.ref: pinned(ws, remote(registry, image, tag)) for image in environment.images}
-    values = [v.value or "" for v in datavolumes.secret_values(ws, environment).values()]
+    found = datavolumes.secret_values(ws, environment)
+    missing = sorted(datavolumes.secret_keys(ws, environment) - set(found))
+    if missing:
+        files = ", ".join(display_path(path) for path in environment.env_files)
+        raise ConfigError(
+            f"no value for {', '.join(missing)} (@secret) in {files or 'any env file'}",
+            tip=f"set it there, or 'inv env-init --env {environment.name}' for a fresh file",
+        )
+    values = [value.value or "" for value in found.values()]
     services = deployed_services(environment)
     secrets = secrets_for(stack, {n: environment.services[n] for n in services}, values)
     make = functools.partial(
@@ -850,6 +858,12 @@ def undeploy(ws: Workspace, stack: str, clock: Clock | None = None) -> list[str]
     ).stdout.split()
 
 
+def short_image(ref: str) -> str:
+    """Return ``name@sha256:<12 hex>`` for a pinned reference, else the name and tag."""
+    name, _, digest = ref.rsplit("/", 1)[-1].partition("@")
+    return f"{name}@{digest[:19]}" if digest else name
+
+
 @dataclass(frozen=True)
 class StatusRow:
     """One line of ``inv deploy-status``."""
@@ -878,7 +892,7 @@ def status(ws: Workspace, stack: str) -> list[StatusRow]:
                 if job
                 else f"{service.running}/{service.replicas}",
                 update=service.update or "-",
-                image=service.image.rsplit("/", 1)[-1],
+                image=short_image(service.image),
                 ports=", ".join(service.ports) or "-",
             )
         )

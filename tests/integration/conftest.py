@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import Stack, copy_stack, docker, free_port, remove_everything
+from tests.integration.realstack import (
+    Stack,
+    committed_copy,
+    copy_stack,
+    docker,
+    local_registry,
+    remove_everything,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,44 +51,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.engine)
 
 
-REGISTRY_CONFIG = (
-    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
-    "http:\n  addr: 0.0.0.0:5000\n"
-)
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
     """Run a real registry:2 on a free local port, without auth; remove it afterwards."""
-    config = tmp_path / "registry.yml"
-    config.write_text(REGISTRY_CONFIG)
-    port = free_port()
-    cid = docker(
-        "run",
-        "--detach",
-        "--label",
-        "dev.shipyard.test=registry",
-        "--publish",
-        f"127.0.0.1:{port}:5000",
-        "--volume",
-        f"{config}:/etc/docker/registry/config.yml:ro",
-        "registry:2",
-    ).stdout.strip()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        docker("rm", "--force", "--volumes", cid, check=False)
+    with local_registry(tmp_path) as address:
+        yield address
 
 
 @pytest.fixture
 def committed(tmp_path: Path) -> Iterator[Stack]:
     """Copy the reference stack into a git repository of its own, with one commit."""
-    stack = copy_stack(tmp_path)
-    git = ["git", "-C", str(stack.root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "one commit"], check=True)
-    try:
+    with committed_copy(tmp_path) as stack:
         yield stack
-    finally:
-        remove_everything(stack.name)

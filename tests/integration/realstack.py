@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,6 +179,59 @@ def copy_stack(parent: Path) -> Stack:
         env_dev = env_dev.replace(f"{key}=", f"{key}={port}\n#{key}=")
     (root / "env/.env.dev").write_text(env_dev)
     return Stack(root, name, api_port)
+
+
+@contextmanager
+def committed_copy(parent: Path) -> Iterator[Stack]:
+    """Copy the reference stack into a git repository of its own, with one commit."""
+    stack = copy_stack(parent)
+    git = ["git", "-C", str(stack.root), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one commit"], check=True)
+    try:
+        yield stack
+    finally:
+        remove_everything(stack.name)
+
+
+def head(stack: Stack) -> str:
+    """Return the short commit of a committed copy (the tag `inv push` gives)."""
+    return subprocess.run(
+        ["git", "-C", str(stack.root), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+REGISTRY_CONFIG = (
+    "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /var/lib/registry\n"
+    "http:\n  addr: 0.0.0.0:5000\n"
+)
+
+
+@contextmanager
+def local_registry(folder: Path) -> Iterator[str]:
+    """Run a real registry:2 on a free 127.0.0.1 port, without auth; yield host:port."""
+    config = folder / "registry.yml"
+    config.write_text(REGISTRY_CONFIG)
+    port = free_port()
+    cid = docker(
+        "run",
+        "--detach",
+        "--label",
+        "dev.shipyard.test=registry",
+        "--publish",
+        f"127.0.0.1:{port}:5000",
+        "--volume",
+        f"{config}:/etc/docker/registry/config.yml:ro",
+        "registry:2",
+    ).stdout.strip()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        docker("rm", "--force", "--volumes", cid, check=False)
 
 
 EXAMPLES = REPO / "examples"

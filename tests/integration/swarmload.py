@@ -7,6 +7,10 @@ The load is bounded (a fixed number of requests, a time limit) and goes to
 from __future__ import annotations
 
 import http.client
+import json
+import os
+import re
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -15,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.integration.realstack import docker
+from tests.integration.realstack import Stack, docker, free_port, head
 
 HAS_IPVS = Path("/proc/net/ip_vs").exists()  # Swarm's VIPs and routing mesh need it
 # Where the kernel has no IPVS (this CI's VMs), services find each other by DNS
@@ -132,3 +136,71 @@ def load(
         for worker in workers:
             worker.join()
         result.seconds = time.monotonic() - start
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A committed copy whose prod images are pushed and promoted to :prod."""
+
+    copy: Stack
+    env: dict[str, str]  # what `inv deploy` and friends run with
+    stack: str
+    port: int  # the proxy's published port
+    api_ref: str  # <registry>/team/<name>:prod
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> None:
+    if result.returncode:
+        msg = f"{' '.join(result.args)} failed: {result.stdout[-1000:]}{result.stderr[-2000:]}"
+        raise RuntimeError(msg)
+
+
+def prepare(copy: Stack, registry: str) -> Deployment:
+    """Write env/.env.prod (a free port), build, push and promote the prod images."""
+    env_file = copy.root / "env/.env.prod"
+    _ok(copy.run("inv", "env-init", "--env", "prod"))
+    port = free_port()
+    text = re.sub(r"^API_PORT=.*$", f"API_PORT={port}", env_file.read_text(), flags=re.MULTILINE)
+    env_file.write_text(text)
+    env = {"SHIPYARD_REGISTRY": f"{registry}/team", **SWARM_SETTINGS}
+    _ok(copy.run("inv", "docker-build", "--env", "prod"))
+    _ok(copy.run("inv", "push", env=env))
+    _ok(copy.run("inv", "promote", "--from", head(copy), env=env))
+    return Deployment(
+        copy, env, f"{copy.name}-prod-swarm", port, f"{registry}/team/{copy.name}:prod"
+    )
+
+
+def pushed_digest(ref: str) -> str:
+    """Return the registry digest of a ref this engine pushed or pulled."""
+    found = docker("image", "inspect", "--format", "{{json .RepoDigests}}", ref).stdout
+    return str(json.loads(found)[0]).split("@", 1)[1]
+
+
+def running_digest(service: str) -> str:
+    """Return the digest of the image a Swarm service runs."""
+    image = docker(
+        "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", service
+    )
+    return image.stdout.strip().split("@", 1)[1]
+
+
+def new_version(ref: str, dockerfile: str, folder: Path) -> str:
+    """Build ``dockerfile`` (``ARG BASE``: ``ref``), push it as ``ref``; return its digest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Dockerfile").write_text(dockerfile)
+    subprocess.run(
+        ["docker", "build", "--quiet", "--build-arg", f"BASE={ref}", "--tag", ref, str(folder)],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "DOCKER_BUILDKIT": "1"},
+    )
+    docker("push", "--quiet", ref)
+    return pushed_digest(ref)
+
+
+NEXT_VERSION = "ARG BASE\nFROM ${BASE}\nLABEL dev.shipyard.test=next\n"
+FAILING_HEALTH = (
+    "ARG BASE\nFROM ${BASE}\nUSER root\n"
+    'RUN printf "raise SystemExit(1)\\n" > /app/src/demo/healthcheck.py\nUSER app\n'
+)

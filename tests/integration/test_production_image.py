@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -77,24 +78,23 @@ def test_the_prod_stack_runs_hardened(stack: Stack) -> None:
     """Read-only root, no capabilities, no-new-privileges: healthy, and only tmpfs is writable."""
     assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
     env_prod = stack.root / "env/.env.prod"
+    port = free_port()
     env_prod.write_text(
-        re.sub(
-            r"^API_PORT=.*$", f"API_PORT={free_port()}", env_prod.read_text(), flags=re.MULTILINE
-        )
+        re.sub(r"^API_PORT=.*$", f"API_PORT={port}", env_prod.read_text(), flags=re.MULTILINE)
     )
     try:
         up = stack.run("inv", "up", "--env", "prod")
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
-        assert "prod stack is up: 5 containers ready" in up.stdout
-        for service in ("api", "worker", "migrate", "db", "redis"):
+        assert "prod stack is up: 7 containers ready" in up.stdout  # two API replicas
+        for container in ("api-1", "api-2", "worker-1", "migrate-1", "db-1", "redis-1", "proxy-1"):
             host = json.loads(
                 docker(
-                    "inspect", "--format", "{{json .HostConfig}}", f"{stack.name}-prod-{service}-1"
+                    "inspect", "--format", "{{json .HostConfig}}", f"{stack.name}-prod-{container}"
                 ).stdout
             )
-            assert host["ReadonlyRootfs"] is True, service
-            assert host["CapDrop"] == ["ALL"], service
-            assert "no-new-privileges:true" in host["SecurityOpt"], service
+            assert host["ReadonlyRootfs"] is True, container
+            assert host["CapDrop"] == ["ALL"], container
+            assert "no-new-privileges:true" in host["SecurityOpt"], container
         api = f"{stack.name}-prod-api-1"
         outside = docker("exec", api, "touch", "/app/written", check=False)
         assert outside.returncode != 0
@@ -105,6 +105,9 @@ def test_the_prod_stack_runs_hardened(stack: Stack) -> None:
         status = docker("exec", api, "cat", "/proc/1/status").stdout
         assert "CapEff:\t0000000000000000" in status
         assert "NoNewPrivs:\t1" in status
+        # The published port is nginx's, which passes requests on to the API replicas.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as answer:
+            assert json.loads(answer.read()) == {"status": "ok", "database": "ok", "redis": "ok"}
     finally:
         down = stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         assert down.returncode == 0, down.stderr

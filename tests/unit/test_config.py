@@ -149,6 +149,17 @@ def test_bad_timeout(project: Path) -> None:
         load_stack(environ={"SHIPYARD_TIMEOUT": "soon"})
 
 
+def test_swarm_endpoint_mode_is_vip_or_dnsrr(project: Path) -> None:
+    """The default is Swarm's own; a typo names its source and both choices."""
+    assert load_stack().endpoint_mode == "vip"
+    assert load_stack(environ={"SHIPYARD_SWARM_ENDPOINT_MODE": "dnsrr"}).endpoint_mode == "dnsrr"
+    with pytest.raises(ConfigError) as raised:
+        load_stack(environ={"SHIPYARD_SWARM_ENDPOINT_MODE": "dns"})
+    assert raised.value.message == (
+        "swarm-endpoint-mode is 'dns' (SHIPYARD_SWARM_ENDPOINT_MODE): not a Swarm endpoint mode"
+    )
+
+
 def test_missing_compose_folder(tmp_path: Path) -> None:
     """Outside a project the error says where it looked and what to do."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")

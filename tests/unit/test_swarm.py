@@ -299,3 +299,31 @@ def test_stack_name_is_not_the_compose_projects(project: Path) -> None:
     ws = open_workspace(FakeRunner())
     assert swarm.stack_name(ws, "prod") == f"{ws.stack.project}-prod-swarm"
     assert swarm.stack_name(ws, "prod", "shop") == "shop"
+
+
+def test_status_shows_short_digests() -> None:
+    assert swarm.short_image(f"{PIN}bbbbbbbbbbbbbbbb") == "demo@sha256:aaabbbbbbbbb"
+    assert swarm.short_image("redis:8") == "redis:8"
+
+
+def test_a_secret_without_a_value_stops_the_deploy_before_the_swarm_changes(project: Path) -> None:
+    """An @secret key left empty in env/.env.prod: one message naming it and the file."""
+    (project / "env/.env.prod").write_text("# @secret\nPOSTGRES_PASSWORD=\n")
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        if "{{.Swarm.LocalNodeState}}" in " ".join(argv):
+            return 0, "active true"
+        if "{{json .RepoDigests}}" in argv:
+            return 0, '["reg:5000/team/demo@sha256:aaa"]'
+        return 0, ""
+
+    runner = FakeRunner(script)
+    ws = open_workspace(runner)
+    ws = replace(ws, stack=replace(ws.stack, registry="reg:5000/team"))
+    env = replace(environment(), env_files=(project / "env/.env.prod",))
+    with pytest.raises(ConfigError) as raised:
+        swarm.deploy(ws, env, "demo-swarm", tag="prod")
+    assert raised.value.message == "no value for POSTGRES_PASSWORD (@secret) in env/.env.prod"
+    assert not [
+        argv for argv in runner.argvs if argv[1:3] in (["secret", "create"], ["stack", "deploy"])
+    ]

@@ -549,6 +549,8 @@ def test_namespace_has_every_task_with_help() -> None:
     assert sorted(ns.task_names) == sorted(
         [
             "bootstrap",
+            "deploy",
+            "deploy-status",
             "doctor",
             "dev-down",
             "dev-logs",
@@ -567,9 +569,11 @@ def test_namespace_has_every_task_with_help() -> None:
             "promote",
             "push",
             "rebuild",
+            "rollback",
             "status",
             "test-down",
             "test-up",
+            "undeploy",
             "up",
         ]
     )

@@ -25,6 +25,8 @@ FIELDS = {
     "example": "api",
     "known[0]": "runner",
     "which": " --service api",
+    "stack": "shop",
+    "environment.name": "prod",
 }
 NOX_SESSIONS = {"lint", "tests", "docker-build", "docker-test", "integration"}
 SHIPYARD_COMMANDS = {"init", "docker-test", "gc"}
