@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.integration.realstack import committed_copy, local_registry
+from tests.integration.realstack import committed_copy, docker, local_registry
 from tests.integration.swarmload import (
     FAILING_HEALTH,
     NEXT_VERSION,
@@ -42,12 +42,10 @@ from tests.integration.swarmload import (
     running_digest,
 )
 
-NAIVE = """
-  api:
-    deploy:
-      replicas: 1
-      update_config: {order: stop-first}
-"""
+ONE_STOP_FIRST = (
+    "      replicas: 2\n",
+    "      replicas: 1\n      update_config: {order: stop-first}\n",
+)
 
 
 def deploy_under_load(deployment: Deployment, seconds: float) -> tuple[Load, float, int]:
@@ -106,8 +104,13 @@ def main() -> None:
                     rows.append(row("failing health check, rolled back", *failing))
                     print(rows[-1], flush=True)
 
+                    # :prod back to the good version, then the naive settings alone.
+                    good = f"{deployment.api_ref.rsplit(':', 1)[0]}@{new}"
+                    docker("pull", "--quiet", good)
+                    docker("tag", good, deployment.api_ref)
+                    docker("push", "--quiet", deployment.api_ref)
                     overlay = copy.root / "compose/docker-compose.prod.yml"
-                    overlay.write_text(overlay.read_text() + NAIVE)
+                    overlay.write_text(overlay.read_text().replace(*ONE_STOP_FIRST))
                     naive_setup = copy.run("inv", "deploy", env=deployment.env)
                     if naive_setup.returncode:
                         raise SystemExit(naive_setup.stderr[-3000:])

@@ -45,7 +45,8 @@ def last_health_output(runner: Runner, container: Container | str) -> str:
     if not log:
         return ""
     last = log[-1]
-    return f"exit {last.get('ExitCode')}: {str(last.get('Output', '')).strip()}"
+    output = str(last.get("Output", "")).strip()
+    return f"exit {last.get('ExitCode')}: {output}" if output else f"exit {last.get('ExitCode')}"
 
 
 def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> str:
