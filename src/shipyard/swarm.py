@@ -762,6 +762,16 @@ def deploy(
     if full.ignored:
         ignored = (f"{key} ({', '.join(names)})" for key, names in full.ignored.items())
         ws.say(f"Swarm ignores: {'; '.join(ignored)}")
+    as_files = sorted(
+        f"{service} {secret.variable}_FILE"
+        for (service, _), secret in secrets.items()
+        if service not in ws.stack.swarm_env_secrets
+    )
+    if as_files:
+        ws.say(
+            f"secrets as files: {', '.join(as_files)} (a service that reads only the "
+            "variable: list it in swarm-env-secrets)"
+        )
     create_secrets(ws, stack, secrets.values())
     steps = phases(environment, services)
     with tempfile.TemporaryDirectory(prefix="shipyard-stack-") as folder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from shipyard import swarm
 from shipyard.environment import Environment
 from shipyard.errors import ConfigError
 from shipyard.workspace import open_workspace
+from tests.unit.conftest import app_image
 from tests.unit.fakes import FakeRunner
 
 PASSWORD = "s3cret-Value-0123456789"
@@ -327,3 +329,81 @@ def test_a_secret_without_a_value_stops_the_deploy_before_the_swarm_changes(proj
     assert not [
         argv for argv in runner.argvs if argv[1:3] in (["secret", "create"], ["stack", "deploy"])
     ]
+
+
+def test_deploy_runs_exactly_these_commands_and_waits_for_the_new_spec(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pin, create the secret, one stack deploy (no job), poll until the new task runs."""
+    (project / "env/.env.prod").write_text(f"# @secret\nPOSTGRES_PASSWORD={PASSWORD}\n")
+    pinned = "reg:5000/team/demo-app@sha256:aaa"
+    task_spec = {"ContainerSpec": {"Image": pinned}}
+    service_row = {
+        "ID": "svc1",
+        "Spec": {
+            "Name": "demo-swarm_api",
+            "Mode": {"Replicated": {"Replicas": 1}},
+            "TaskTemplate": task_spec,
+        },
+    }
+    task_row = {
+        "ID": "task1",
+        "ServiceID": "svc1",
+        "DesiredState": "running",
+        "Status": {"State": "running"},
+        "CreatedAt": "1",
+        "Spec": task_spec,
+    }
+
+    files: list[str] = []
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        joined = " ".join(argv)
+        if argv[1:3] == ["stack", "deploy"]:
+            files.append(Path(argv[4]).read_text())
+        answers = {
+            "{{.Swarm.LocalNodeState}}": "active true",
+            "{{json .RepoDigests}}": json.dumps([pinned]),
+            "service ls --quiet": "svc1\n",
+            "service inspect svc1": json.dumps([service_row]),
+            "service ps --quiet": "task1\n",
+            "docker inspect task1": json.dumps([task_row]),
+        }
+        return 0, next((out for key, out in answers.items() if key in joined), "")
+
+    runner = FakeRunner(script)
+    ws = open_workspace(runner)
+    ws = replace(ws, stack=replace(ws.stack, registry="reg:5000/team"), say=print)
+    api = {**SERVICES["api"], "image": "demo-app:production", "depends_on": {}, "ports": []}
+    env = replace(
+        environment(),
+        services={"api": api},
+        images=(app_image(project, "production", ("api",)),),
+        env_files=(project / "env/.env.prod",),
+    )
+    swarm.deploy(ws, env, "demo-swarm", tag="prod", clock=StoppedClock())
+    commands = [argv for argv in runner.argvs if argv[1] in {"pull", "secret", "stack"}]
+    secret = secrets()["api", "POSTGRES_PASSWORD"].name
+    assert [argv[:4] for argv in commands] == [
+        ["docker", "pull", "--quiet", "reg:5000/team/demo-app:prod"],
+        ["docker", "secret", "ls", "--format"],
+        ["docker", "secret", "create", "--label"],
+        ["docker", "stack", "deploy", "--compose-file"],
+    ]
+    assert commands[2][5] == secret
+    assert commands[3][5:] == ["--with-registry-auth", "--prune", "demo-swarm"]
+    said = capsys.readouterr().out
+    assert "secrets as files: api POSTGRES_PASSWORD_FILE (a service that reads only" in said
+    assert "api: 1/1 running after 0.0s" in said
+    assert PASSWORD not in files[0]
+    assert yaml.safe_load(files[0])["services"]["api"]["image"] == pinned
+
+
+class StoppedClock:
+    """A clock that never moves: the first poll must already see convergence."""
+
+    def __call__(self) -> float:
+        return 0.0
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError(seconds)
