@@ -33,7 +33,9 @@ def nox_edge(body: SessionBody) -> SessionBody:
     """Run ``body`` through the one error edge (:mod:`shipyard.edge`).
 
     A ShipyardError fails the session (nox goes on to the next one and exits
-    1); anything else ends nox with the edge's status (130, 143, 70).
+    1); nox's own exceptions (a command the session ran failed, ``session.error``,
+    ``session.skip``) are nox's to report; anything else ends nox with the edge's
+    status (130, 143, 70).
     """
 
     @functools.wraps(body)
@@ -41,7 +43,9 @@ def nox_edge(body: SessionBody) -> SessionBody:
         try:
             with sigterm_as_interrupt():
                 body(session)
-        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - the one edge
+        except (Exception, KeyboardInterrupt) as exc:
+            if type(exc).__module__.partition(".")[0] == "nox":
+                raise
             message, code = edge.outcome(exc, SubprocessRunner(echo=False))
             if isinstance(exc, ShipyardError):
                 session.error("\n" + message)

@@ -43,3 +43,11 @@ def test_shipyard_error_fails_the_session_with_its_text() -> None:
     """No traceback: the rendered ERROR/TIP is the session's failure reason."""
     _, error = run(ConfigError("unknown environment 'x'", tip="use dev"), Quit)
     assert error.args == ("\nERROR: unknown environment 'x'\nTIP: use dev",)
+
+
+def test_a_failed_command_is_nox_own_failure_not_a_bug() -> None:
+    """nox.command.CommandFailed (hadolint exited 1) passes through: nox says which command."""
+    from nox.command import CommandFailed  # noqa: PLC0415 - nox only where a noxfile runs
+
+    _, error = run(CommandFailed("Returned code 1"), CommandFailed)
+    assert str(error) == "Returned code 1"
