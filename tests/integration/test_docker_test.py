@@ -24,8 +24,8 @@ def test_docker_test_passes_and_leaves_nothing(stack: Stack) -> None:
     """The suite passes inside the test image; JUnit XML comes out; the stack is gone."""
     result = stack.run("nox", "-s", "docker-test")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert " 5 passed" in result.stdout + result.stderr
-    assert junit_counts(stack) == (5, 0)
+    assert " 7 passed" in result.stdout + result.stderr
+    assert junit_counts(stack) == (7, 0)
     assert stack.leftovers(f"{stack.name}-test") == {
         "containers": [],
         "networks": [],
@@ -37,7 +37,7 @@ def test_pytest_arguments_are_forwarded(stack: Stack) -> None:
     """`nox -s docker-test -- -k health` runs only the selected test."""
     result = stack.run("nox", "-s", "docker-test", "--", "-k", "health")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert " 1 passed, 4 deselected" in result.stdout + result.stderr
+    assert " 1 passed, 6 deselected" in result.stdout + result.stderr
     assert stack.leftovers(f"{stack.name}-test")["containers"] == []
 
 
@@ -50,8 +50,8 @@ def test_a_failing_test_fails_the_run_and_still_tears_down(stack: Stack) -> None
     finally:
         broken.unlink()
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "1 failed, 5 passed" in result.stdout + result.stderr
-    assert junit_counts(stack) == (6, 1)
+    assert "1 failed, 7 passed" in result.stdout + result.stderr
+    assert junit_counts(stack) == (8, 1)
     assert stack.leftovers(f"{stack.name}-test") == {
         "containers": [],
         "networks": [],

@@ -55,7 +55,7 @@ def test_every_image_built_with_canary_secrets_holds_none(
         env=env,
     )
     assert scan.returncode == 0, scan.stdout + scan.stderr
-    assert scan.stdout.strip().endswith("in 3 image(s)")
+    assert scan.stdout.strip().endswith("in 4 image(s)")  # dev, test, production, proxy
     assert "no secret found" in scan.stdout
 
 
