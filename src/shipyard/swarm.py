@@ -784,14 +784,52 @@ def deploy(
             path.write_text(text, encoding="utf-8")
             if len(steps) > 1:
                 ws.say(f"step {number}/{len(steps)}: {', '.join(names)}")
+            before = {name: service.spec for name, service in services_of(ws, stack).items()}
             ws.runner.run(
                 ["docker", "stack", "deploy", "--compose-file", str(path), "--with-registry-auth"]
                 + (["--prune"] if last else [])
                 + [stack]
             )
             if not ws.runner.dry:
-                converge(ws, stack, names, environment.jobs, clock=clock)
+                try:
+                    converge(ws, stack, names, environment.jobs, clock=clock)
+                except StackNotReady as failed:
+                    raise _all_back(ws, stack, before, environment.jobs, failed) from None
     return full
+
+
+def _all_back(
+    ws: Workspace,
+    stack: str,
+    before: Mapping[str, Mapping[str, Any]],
+    jobs: Iterable[str],
+    failed: StackNotReady,
+) -> StackNotReady:
+    """Roll back every other service this deploy changed, so the stack is as it was.
+
+    Swarm rolls back only the service whose update failed; the others would
+    keep the new version beside the old one (Helm's ``--atomic`` does the
+    same). A job already ran: its effects stay.
+    """
+    changed = sorted(
+        name
+        for name, service in services_of(ws, stack).items()
+        if name in before
+        and name not in set(jobs)
+        and not service.update.startswith("rollback")
+        and service.spec != before[name]
+    )
+    if not changed:
+        return failed
+    ws.say(f"rolling back what this deploy changed too: {', '.join(changed)}")
+    for name in changed:
+        ws.runner.run(["docker", "service", "rollback", "--detach", "--quiet", f"{stack}_{name}"])
+    converge(ws, stack, changed, rolling_back=True)
+    return StackNotReady(
+        f"{failed.message}; also rolled back: {', '.join(changed)}",
+        details=failed.details,
+        tip=failed.tip,
+    )
 
 
 def rollback(
