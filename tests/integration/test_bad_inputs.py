@@ -19,6 +19,7 @@ import pytest
 
 from tests.integration.realstack import (
     BIN,
+    REPO,
     Stack,
     copy_example,
     copy_stack,
@@ -510,3 +511,14 @@ def test_a_poetry_lock_out_of_date_fails_the_build(tmp_path: Path) -> None:
         assert "Traceback" not in out
     finally:
         remove_everything(example.name)
+
+
+def test_a_closed_pipe_after_inv_list_is_silent() -> None:
+    """`inv --list | head`: the reader is gone before invoke prints; no traceback, exit 141."""
+    listing = subprocess.Popen(
+        [str(BIN / "inv"), "--list"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert listing.stdout is not None
+    listing.stdout.close()  # invoke needs ~0.1 s to start: it has not written yet
+    _, err = listing.communicate(timeout=30)
+    assert (listing.returncode, err) == (141, b"")

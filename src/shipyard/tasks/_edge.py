@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from invoke.context import Context
@@ -52,3 +55,20 @@ def shipyard_task(
         return Task(run, help=help or {}, iterable=iterable or [])
 
     return decorate
+
+
+def quiet_closed_pipe() -> None:
+    """Make a closed pipe in invoke's own output (``inv --list | head``) silent, exit 141.
+
+    Task bodies end through the edge; ``--list`` and ``--help`` are printed by
+    invoke before any task runs, where only the interpreter's hook sees the
+    BrokenPipeError (it printed invoke's traceback).
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, BrokenPipeError):
+            os._exit(edge.BROKEN_PIPE)  # the reader left: nothing to flush, nothing to say
+        previous(kind, value, tb)
+
+    sys.excepthook = hook
