@@ -425,6 +425,12 @@ class Service:
     image: str
     tasks: tuple[Task, ...] = ()
     ports: tuple[str, ...] = ()
+    previous: bool = False  # the engine keeps a previous spec to roll back to
+
+    @property
+    def job(self) -> bool:
+        """A one-shot job: its task is never restarted."""
+        return (self.spec.get("RestartPolicy") or {}).get("Condition") == "none"
 
     def current(self) -> list[Task]:
         """Return the tasks of the service's present spec, newest first."""
@@ -486,6 +492,7 @@ def parse_services(services_json: str, tasks_json: str, stack: str) -> dict[str,
                 for p in ports
                 if p.get("PublishedPort")
             ),
+            previous=bool(row.get("PreviousSpec")),
         )
     return found
 
@@ -846,20 +853,8 @@ def rollback(
             f"the {stack} stack has no service {', '.join(map(repr, unknown))}",
             tip=f"its services: {', '.join(sorted(services))}",
         )
-    inspected = json.loads(
-        ws.runner.run(
-            ["docker", "service", "inspect", *(services[n].name for n in sorted(services))],
-            capture=True,
-            query=True,
-        ).stdout
-        or "[]"
-    )
     restartable = {
-        str(row["Spec"]["Name"]).removeprefix(f"{stack}_")
-        for row in inspected
-        if row.get("PreviousSpec")
-        and ((row["Spec"].get("TaskTemplate") or {}).get("RestartPolicy") or {}).get("Condition")
-        != "none"
+        name for name, service in services.items() if service.previous and not service.job
     }
     chosen = [n for n in (only or sorted(services)) if n in restartable]
     if not chosen:
@@ -931,13 +926,12 @@ def status(ws: Workspace, stack: str) -> list[StatusRow]:
         raise ConfigError(f"no stack {stack!r} on this swarm", tip="deploy it: 'inv deploy'")
     rows = []
     for name, service in sorted(services.items()):
-        job = (service.spec.get("RestartPolicy") or {}).get("Condition") == "none"
-        verdict = judge(service, job=job, rolling_back=True)
+        verdict = judge(service, job=service.job, rolling_back=True)
         rows.append(
             StatusRow(
                 service=name,
                 replicas="job " + verdict.progress
-                if job
+                if service.job
                 else f"{service.running}/{service.replicas}",
                 update=service.update or "-",
                 image=short_image(service.image),
