@@ -13,10 +13,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from shipyard import __version__, adopt, edge, testrun
-from shipyard.environment import resolve
-from shipyard.process import SubprocessRunner, sigterm_as_interrupt
-from shipyard.workspace import open_workspace
+from shipyard import __version__
+from shipyard.adopt import plan
+from shipyard.core import edge
+from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
+from shipyard.core.workspace import open_workspace
+from shipyard.env.environment import resolve
+from shipyard.testing import testrun
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +43,7 @@ def run(argv: Sequence[str]) -> int:
     """Run one command; return the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "init":  # before any stack exists: no workspace
-        adopt.init(Path(args.path).resolve(), dry=args.dry_run, force=args.force, say=print)
+        plan.init(Path(args.path).resolve(), dry=args.dry_run, force=args.force, say=print)
         return 0
     ws = open_workspace(SubprocessRunner())
     if args.command == "docker-test":

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard import builds, edge, lintrules, testrun
-from shipyard.config import read_toml
-from shipyard.environment import resolve
-from shipyard.errors import ShipyardError
-from shipyard.process import SubprocessRunner, sigterm_as_interrupt
-from shipyard.workspace import Workspace, display_path, open_workspace
+from shipyard.core import edge
+from shipyard.core.config import read_toml
+from shipyard.core.errors import ShipyardError
+from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
+from shipyard.core.workspace import Workspace, display_path, open_workspace
+from shipyard.env.environment import resolve
+from shipyard.stack import builds, lintrules
+from shipyard.testing import testrun
 
 if TYPE_CHECKING:
     import nox
@@ -30,7 +32,7 @@ def _workspace() -> Workspace:
 
 
 def nox_edge(body: SessionBody) -> SessionBody:
-    """Run ``body`` through the one error edge (:mod:`shipyard.edge`).
+    """Run ``body`` through the one error edge (:mod:`shipyard.core.edge`).
 
     A ShipyardError fails the session (nox goes on to the next one and exits
     1); nox's own exceptions (a command the session ran failed, ``session.error``,

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from shipyard import lintrules
-from shipyard.process import SubprocessRunner
-from shipyard.workspace import open_workspace
+from shipyard.core.process import SubprocessRunner
+from shipyard.core.workspace import open_workspace
+from shipyard.stack import lintrules
 from tests.integration.realstack import (
     BUDGET,
     REPO,

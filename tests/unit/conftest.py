@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shipyard.environment import Environment, Image
+from shipyard.env.environment import Environment, Image
 from tests.unit.fakes import FakeRunner
 
 DOCKERFILE = """\

@@ -6,8 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from shipyard.errors import CommandFailed
-from shipyard.process import Result
+from shipyard.core.errors import CommandFailed
+from shipyard.core.process import Result
 
 Script = Callable[[list[str]], tuple[Any, ...]]
 

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import pytest
 
-from shipyard.errors import ConfigError
+from shipyard.core.errors import ConfigError
 from shipyard.sessions import nox_edge
 
 

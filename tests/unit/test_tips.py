@@ -11,7 +11,7 @@ from invoke.exceptions import ParseError
 from invoke.parser import Parser
 from invoke.parser.context import ParserContext
 
-from shipyard.datavolumes import down_command
+from shipyard.env.datavolumes import down_command
 from shipyard.tasks import namespace
 
 SRC = Path(__file__).resolve().parents[2] / "src/shipyard"

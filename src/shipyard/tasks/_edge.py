@@ -13,16 +13,16 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task
 
-from shipyard.process import InvokeRunner, sigterm_as_interrupt
+from shipyard.core.process import InvokeRunner, sigterm_as_interrupt
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import edge
-    from shipyard import workspace as workspaces
-    from shipyard.workspace import Workspace
+    from shipyard.core import edge
+    from shipyard.core import workspace as workspaces
+    from shipyard.core.workspace import Workspace
 else:
-    edge = lazy("shipyard.edge")
-    workspaces = lazy("shipyard.workspace")
+    edge = lazy("shipyard.core.edge")
+    workspaces = lazy("shipyard.core.workspace")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -37,7 +37,7 @@ def shipyard_task(
     help: dict[str, str] | None = None,  # noqa: A002 - invoke's own name for it
     iterable: list[str] | None = None,
 ) -> Callable[[Callable[Concatenate[Context, P], R]], Task[Callable[..., R]]]:
-    """Declare an invoke task that ends through the one error edge (:mod:`shipyard.edge`)."""
+    """Declare an invoke task that ends through the one error edge (:mod:`shipyard.core.edge`)."""
 
     def decorate(body: Callable[Concatenate[Context, P], R]) -> Task[Callable[..., R]]:
         @functools.wraps(body)

@@ -12,11 +12,11 @@ from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import environment as environments
-    from shipyard import swarm
+    from shipyard.deploy import swarm
+    from shipyard.env import environment as environments
 else:
-    environments = lazy("shipyard.environment")
-    swarm = lazy("shipyard.swarm")
+    environments = lazy("shipyard.env.environment")
+    swarm = lazy("shipyard.deploy.swarm")
 
 __all__ = ["deploy", "deploy_status", "rollback", "undeploy"]
 

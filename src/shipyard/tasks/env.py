@@ -12,13 +12,13 @@ from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import envcheck, envops, explain
-    from shipyard import environment as environments
+    from shipyard.env import envcheck, envops, explain
+    from shipyard.env import environment as environments
 else:
-    envcheck = lazy("shipyard.envcheck")
-    envops = lazy("shipyard.envops")
-    environments = lazy("shipyard.environment")
-    explain = lazy("shipyard.explain")
+    envcheck = lazy("shipyard.env.envcheck")
+    envops = lazy("shipyard.env.envops")
+    environments = lazy("shipyard.env.environment")
+    explain = lazy("shipyard.env.explain")
 
 __all__ = ["env_check", "env_explain", "env_init"]
 

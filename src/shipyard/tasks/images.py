@@ -6,17 +6,19 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from shipyard.errors import ShipyardError
+from shipyard.core.errors import ShipyardError
 from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import builds, envops, registry, scan
+    from shipyard.deploy import registry
+    from shipyard.env import envops, scan
+    from shipyard.stack import builds
 else:
-    builds = lazy("shipyard.builds")
-    registry = lazy("shipyard.registry")
-    envops = lazy("shipyard.envops")
-    scan = lazy("shipyard.scan")
+    builds = lazy("shipyard.stack.builds")
+    registry = lazy("shipyard.deploy.registry")
+    envops = lazy("shipyard.env.envops")
+    scan = lazy("shipyard.env.scan")
 
 __all__ = ["docker_build", "image_scan_secrets", "promote", "push"]
 

@@ -10,21 +10,22 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from shipyard.errors import ShipyardError
-from shipyard.process import InvokeRunner
+from shipyard.core.errors import ShipyardError
+from shipyard.core.process import InvokeRunner
 from shipyard.tasks._edge import shipyard_task, workspace
 from shipyard.tasks._lazy import lazy
 
 if TYPE_CHECKING:
-    from shipyard import doctor as doctor_checks
-    from shipyard import environment as environments
-    from shipyard import stacks, testrun
-    from shipyard.workspace import Workspace
+    from shipyard.core.workspace import Workspace
+    from shipyard.env import environment as environments
+    from shipyard.stack import doctor as doctor_checks
+    from shipyard.stack import stacks
+    from shipyard.testing import testrun
 else:
-    doctor_checks = lazy("shipyard.doctor")
-    environments = lazy("shipyard.environment")
-    stacks = lazy("shipyard.stacks")
-    testrun = lazy("shipyard.testrun")
+    doctor_checks = lazy("shipyard.stack.doctor")
+    environments = lazy("shipyard.env.environment")
+    stacks = lazy("shipyard.stack.stacks")
+    testrun = lazy("shipyard.testing.testrun")
 
 __all__ = [
     "bootstrap",

@@ -1,0 +1,677 @@
+"""What ``shipyard init`` finds in an existing project, each finding with its evidence.
+
+Everything here reads files and returns values; nothing runs or writes. The
+findings are the defaults of ``[tool.shipyard.init]`` (see :mod:`shipyard.adopt.plan`):
+a setting the user wrote always wins over what is found here.
+"""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from shipyard.core.config import read_toml
+
+# Python versions shipyard can generate an image for (python:X-slim).
+PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+DEFAULT_PYTHON = "3.12"
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        ".nox",
+        ".tox",
+        "node_modules",
+        "build",
+        "dist",
+        "docs",
+        "site-packages",
+        "__pycache__",
+        "migrations",
+        "results",
+        "env",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+TEST_DIRS = frozenset({"tests", "test", "testing"})
+# Variables every process has, or that shipyard sets itself: never part of a contract.
+AMBIENT = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "PWD",
+        "SHELL",
+        "TERM",
+        "LANG",
+        "TZ",
+        "CI",
+        "TMPDIR",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "DJANGO_SETTINGS_MODULE",
+        "PYTEST_CURRENT_TEST",
+        "PYTEST_ADDOPTS",
+    }
+)
+IMPLICIT_READS = (
+    (r"dj_database_url\.(config|parse)\(\s*\)", "DATABASE_URL"),
+    (r"\benv\.db(_url)?\(\s*\)", "DATABASE_URL"),
+    (r"\benv\.cache(_url)?\(\s*\)", "CACHE_URL"),
+)
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
+POSTGRES_DRIVERS = frozenset({"psycopg", "psycopg2", "psycopg2-binary", "asyncpg", "pg8000"})
+REDIS_CLIENTS = frozenset({"redis", "celery", "rq", "django-redis", "aioredis", "hiredis"})
+# Wheels that compile from source on a slim image: apt packages to build them
+# (builder stage only) and what the built module needs at run time.
+BUILD_PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "psycopg2": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
+    "mysqlclient": (
+        ("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev"),
+        ("libmariadb3",),
+    ),
+    "uwsgi": (("gcc", "libc6-dev"), ()),
+    "python-ldap": (("gcc", "libc6-dev", "libldap2-dev", "libsasl2-dev"), ("libldap-2.5-0",)),
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """One finding: its value and why (a file and what in it)."""
+
+    value: Any
+    evidence: str
+
+
+@dataclass(frozen=True)
+class EnvRead:
+    """One variable the code reads, with its default when the code gives one."""
+
+    name: str
+    default: str | None
+    where: str  # path:line
+    optional: bool = False  # read with .get()/getenv() and no default: the code runs without it
+
+
+def normalize(name: str) -> str:
+    """Return a distribution name as PEP 503 compares it (``Flask_SQLAlchemy`` → ...)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirement_name(line: str) -> str | None:
+    line = line.split("#", 1)[0].strip()
+    if not line or line.startswith("-"):
+        return None
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line)
+    return normalize(match.group(0)) if match else None
+
+
+def _setup_cfg(root: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    if (root / "setup.cfg").is_file():
+        parser.read(root / "setup.cfg", encoding="utf-8")
+    return parser
+
+
+def requirement_files(root: Path) -> list[Path]:
+    """Return requirements*.txt at the top and under requirements/, sorted."""
+    found = [*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]
+    return sorted(p for p in found if p.is_file())
+
+
+RUNTIME_REQUIREMENTS = re.compile(
+    r"requirements([-_.](base|prod|production|main|common|app|runtime))?", re.IGNORECASE
+)
+
+
+def is_runtime_requirements(path: Path) -> bool:
+    """Tell the runtime's requirements (``requirements.txt``, ``requirements/base.txt``...)."""
+    stem = path.stem if path.parent.name != "requirements" else f"requirements-{path.stem}"
+    return bool(RUNTIME_REQUIREMENTS.fullmatch(stem))
+
+
+def is_test_requirements(path: Path) -> bool:
+    """Tell a requirements file for tests or development (``requirements-dev.txt``...)."""
+    return bool(re.search(r"(dev|test|ci)", path.stem, re.IGNORECASE))
+
+
+def _requirements_in(path: Path, seen: set[Path] | None = None) -> set[str]:
+    seen = seen or set()
+    if path in seen or not path.is_file():
+        return set()
+    seen.add(path)
+    names = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        included = re.match(r"\s*-[rc]\s*(\S+)", line)
+        if included:
+            names |= _requirements_in(path.parent / included.group(1), seen)
+        elif name := _requirement_name(line):
+            names.add(name)
+    return names
+
+
+def dependencies(root: Path) -> dict[str, str]:
+    """Return every dependency name the project declares anywhere, with where it was found."""
+    found: dict[str, str] = {}
+
+    def add(names: Iterable[object], where: str) -> None:
+        for item in names:
+            name = _requirement_name(str(item))
+            if name:
+                found.setdefault(name, where)
+
+    pyproject = read_toml(root / "pyproject.toml")
+    project = pyproject.get("project", {})
+    add(project.get("dependencies", []), "pyproject.toml [project]")
+    for extra, items in project.get("optional-dependencies", {}).items():
+        add(items, f"pyproject.toml extra {extra!r}")
+    for group, items in pyproject.get("dependency-groups", {}).items():
+        add((i for i in items if isinstance(i, str)), f"pyproject.toml group {group!r}")
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    add((k for k in poetry.get("dependencies", {}) if k != "python"), "pyproject.toml")
+    add(poetry.get("dev-dependencies", {}), "pyproject.toml")
+    add(pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies", []), "[tool.uv]")
+    for group, table in poetry.get("group", {}).items():
+        add(table.get("dependencies", {}), f"pyproject.toml group {group!r}")
+    for path in sorted(requirement_files(root), key=lambda p: not is_runtime_requirements(p)):
+        add(_requirements_in(path), path.relative_to(root).as_posix())
+    add(_setup_requirements(root), "setup.py/setup.cfg")
+    for lock in ("uv.lock", "poetry.lock"):
+        data = read_toml(root / lock)
+        add((p.get("name", "") for p in data.get("package", [])), lock)
+    return found
+
+
+def _setup_requirements(root: Path) -> list[str]:
+    cfg = _setup_cfg(root)
+    found = []
+    if cfg.has_option("options", "install_requires"):
+        found += cfg.get("options", "install_requires").splitlines()
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        text = setup_py.read_text(encoding="utf-8")
+        for block in re.findall(r"(?:install_requires|requires)\s*=\s*\[([^\]]*)\]", text):
+            found += re.findall(r"[\"']([^\"']+)[\"']", block)
+    return found
+
+
+def project_name(root: Path) -> Found:
+    """Return the project's name and where it came from (the folder's name as a last resort)."""
+    pyproject = read_toml(root / "pyproject.toml")
+    for table, where in (
+        (pyproject.get("project", {}), "pyproject.toml [project].name"),
+        (pyproject.get("tool", {}).get("poetry", {}), "pyproject.toml [tool.poetry].name"),
+    ):
+        if isinstance(table.get("name"), str):
+            return Found(table["name"], where)
+    cfg = _setup_cfg(root)
+    if cfg.has_option("metadata", "name"):
+        return Found(cfg.get("metadata", "name"), "setup.cfg [metadata] name")
+    if (root / "setup.py").is_file():
+        match = re.search(
+            r"\bname\s*=\s*[\"']([^\"']+)", (root / "setup.py").read_text(encoding="utf-8")
+        )
+        if match:
+            return Found(match.group(1), "setup.py name=")
+    return Found(root.name, f"the folder's name: no [project].name in {root.name}/")
+
+
+def toolchain(root: Path) -> Found:
+    """Return uv, poetry or pip, by lock file first, then by what pyproject.toml says."""
+    pyproject = read_toml(root / "pyproject.toml")
+    reqs = [p for p in requirement_files(root) if is_runtime_requirements(p)]
+    evidence = [
+        ("uv", "uv.lock" if (root / "uv.lock").is_file() else ""),
+        ("poetry", "poetry.lock" if (root / "poetry.lock").is_file() else ""),
+        (
+            "poetry",
+            "[tool.poetry] in pyproject.toml" if "poetry" in pyproject.get("tool", {}) else "",
+        ),
+        ("pip", reqs[0].relative_to(root).as_posix() if reqs else ""),
+        ("pip", next((n for n in ("setup.py", "setup.cfg") if (root / n).is_file()), "")),
+        (
+            "pip",
+            "[project] in pyproject.toml without a lock file" if "project" in pyproject else "",
+        ),
+    ]
+    tool, why = next(((t, w) for t, w in evidence if w), ("pip", "no lock file or metadata: pip"))
+    return Found(tool, why)
+
+
+SCM_VERSIONS = ("hatch-vcs", "setuptools-scm", "versioningit", "poetry-dynamic-versioning")
+
+
+def scm_version(root: Path) -> Found:
+    """Tell whether the version comes from git (which the build context leaves out)."""
+    requires = read_toml(root / "pyproject.toml").get("build-system", {}).get("requires", [])
+    plugin = next((n for r in requires if (n := _requirement_name(str(r))) in SCM_VERSIONS), None)
+    if plugin:
+        return Found(True, f"{plugin} in [build-system] requires: .git is not in the context")  # noqa: FBT003
+    return Found(False, "the version is in the project's files")  # noqa: FBT003
+
+
+def is_package(root: Path, tool: str) -> Found:
+    """Tell whether the project itself installs (a build backend), or only its dependencies do."""
+    pyproject = read_toml(root / "pyproject.toml")
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    if tool == "poetry" and poetry.get("package-mode") is False:
+        return Found(False, "package-mode = false in [tool.poetry]")  # noqa: FBT003
+    if tool == "uv" and pyproject.get("tool", {}).get("uv", {}).get("package") is False:
+        return Found(False, "package = false in [tool.uv]")  # noqa: FBT003
+    if "build-system" in pyproject:
+        return Found(True, "[build-system] in pyproject.toml")  # noqa: FBT003
+    for name in ("setup.py", "setup.cfg"):
+        if (root / name).is_file():
+            return Found(True, name)  # noqa: FBT003
+    return Found(False, "no build backend: the code runs from /app")  # noqa: FBT003
+
+
+def runtime_requirements(root: Path) -> Found:
+    """Return the pip requirement files (or ``.``) holding the runtime dependencies."""
+    reqs = [p for p in requirement_files(root) if is_runtime_requirements(p)]
+    prod = [p for p in reqs if re.search(r"(prod|base|main)", p.stem)]
+    chosen = prod or [p for p in reqs if p.name == "requirements.txt"] or reqs[:1]
+    if chosen:
+        return Found([p.relative_to(root).as_posix() for p in chosen], "requirements file(s)")
+    return Found([], "none: the project's own metadata (pip install .)")
+
+
+def test_dependencies(root: Path, tool: str) -> Found:
+    """Return where the test dependencies live: ``group:G``, ``extra:E`` or a requirements file."""
+    pyproject = read_toml(root / "pyproject.toml")
+    wanted = ("test", "tests", "testing", "dev")
+    found: list[str] = []
+    groups = set(pyproject.get("dependency-groups", {}))
+    if pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies"):
+        groups.add("dev")  # uv's older spelling of the dev group
+    if tool == "poetry":
+        groups |= set(pyproject.get("tool", {}).get("poetry", {}).get("group", {}))
+        if pyproject.get("tool", {}).get("poetry", {}).get("dev-dependencies"):
+            groups.add("dev")
+    found += [f"group:{g}" for g in wanted if g in groups]
+    extras = set(pyproject.get("project", {}).get("optional-dependencies", {}))
+    cfg = _setup_cfg(root)
+    if cfg.has_section("options.extras_require"):
+        extras |= set(cfg.options("options.extras_require"))
+    found += [f"extra:{e}" for e in wanted if e in extras]
+    if tool == "pip":
+        found += [
+            p.relative_to(root).as_posix()
+            for p in requirement_files(root)
+            if is_test_requirements(p)
+        ]
+    where = ", ".join(found) if found else "none declared"
+    return Found(found, where)
+
+
+def _versions(spec: str) -> list[str]:
+    try:
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return list(PYTHONS)
+    return [v for v in PYTHONS if allowed.contains(f"{v}.0")] or list(PYTHONS)
+
+
+def python_version(root: Path) -> Found:
+    """Return the Python to build with: pinned files first, then the newest the project allows."""
+    for name in (".python-version", "runtime.txt"):
+        path = root / name
+        if path.is_file():
+            match = re.search(r"(3\.\d+)", path.read_text(encoding="utf-8"))
+            if match:
+                return Found(match.group(1), f"{name} says {match.group(1)}")
+    pyproject = read_toml(root / "pyproject.toml")
+    candidates = list(PYTHONS)
+    reasons = []
+    spec = pyproject.get("project", {}).get("requires-python")
+    poetry_python = (
+        pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
+    )
+    cfg = _setup_cfg(root)
+    if cfg.has_option("options", "python_requires"):
+        spec = spec or cfg.get("options", "python_requires")
+    if isinstance(spec, str):
+        candidates = [v for v in candidates if v in _versions(spec)]
+        reasons.append(f"requires-python {spec!r}")
+    elif isinstance(poetry_python, str):
+        caret = re.match(r"\^(3\.\d+)", poetry_python)
+        spec = f">={caret.group(1)}" if caret else poetry_python.replace(" ", "")
+        candidates = [v for v in candidates if v in _versions(spec)]
+        reasons.append(f"[tool.poetry] python {poetry_python!r}")
+    classified = sorted(
+        set(re.findall(r"Programming Language :: Python :: (3\.\d+)", _metadata_text(root)))
+    )
+    if classified and set(classified) & set(candidates):
+        candidates = [v for v in candidates if v in classified]
+        reasons.append("classifiers")
+    tested = _ci_versions(root)
+    if tested and set(tested) & set(candidates):
+        candidates = [v for v in candidates if v in tested]
+        reasons.append("CI's python-version")
+    if not reasons:
+        return Found(DEFAULT_PYTHON, f"nothing says; {DEFAULT_PYTHON} by default")
+    # Newest allowed, but not past the default while it allows one: locks a year old
+    # rarely have wheels for the newest Python, and building them needs compilers.
+    settled = [v for v in candidates if PYTHONS.index(v) <= PYTHONS.index(DEFAULT_PYTHON)]
+    chosen = (settled or candidates or [DEFAULT_PYTHON])[-1]
+    return Found(
+        chosen,
+        f"the newest of {', '.join(PYTHONS)} up to {DEFAULT_PYTHON} allowed by "
+        + " and ".join(reasons),
+    )
+
+
+def _metadata_text(root: Path) -> str:
+    return "".join(
+        (root / name).read_text(encoding="utf-8")
+        for name in ("pyproject.toml", "setup.cfg", "setup.py")
+        if (root / name).is_file()
+    )
+
+
+def _ci_versions(root: Path) -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted(root.glob(".github/workflows/*.y*ml"))]
+    found = set()
+    for text in texts:
+        for line in text.splitlines():
+            if "python-version" in line or "python:" in line:
+                found |= set(re.findall(r"[\"'\[ ,](3\.\d+)\b", line))
+    return sorted(found & set(PYTHONS), key=PYTHONS.index)
+
+
+def python_files(root: Path, *, tests: bool = False) -> Iterator[Path]:
+    """Yield the project's Python files (not tests unless asked, never venvs or caches)."""
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts[:-1]
+        if any(part in SKIP_DIRS or part.startswith(".") for part in parts):
+            continue
+        in_tests = (
+            any(part in TEST_DIRS for part in parts)
+            or path.name.startswith("test")
+            or path.name == "conftest.py"
+        )
+        if in_tests == tests:
+            yield path
+
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def module_of(root: Path, path: Path) -> str:
+    """Return the dotted module of ``path`` (``src/`` is a layout, not a package)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _call_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _app_objects(
+    root: Path, factory_names: tuple[str, ...], classes: tuple[str, ...]
+) -> list[Found]:
+    found = []
+    for path in python_files(root):
+        tree = _parse(path)
+        if tree is None:
+            continue
+        where = f"{path.relative_to(root).as_posix()}"
+        for node in tree.body:
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Call)
+                and _call_name(node.value.func) in classes
+                and isinstance(node.targets[0], ast.Name)
+            ):
+                name = node.targets[0].id
+                found.append(
+                    Found(f"{module_of(root, path)}:{name}", f"{where}:{node.lineno} {name} = ...")
+                )
+            if isinstance(node, ast.FunctionDef) and node.name in factory_names:
+                found.append(
+                    Found(
+                        f"{module_of(root, path)}:{node.name}()",
+                        f"{where}:{node.lineno} def {node.name}()",
+                    )
+                )
+    return found
+
+
+def django_settings(root: Path) -> Found | None:
+    """Return the settings module manage.py names, if it is a Django project."""
+    manage = root / "manage.py"
+    if not manage.is_file():
+        return None
+    match = re.search(
+        r"DJANGO_SETTINGS_MODULE[\"']\s*,\s*[\"']([\w.]+)", manage.read_text(encoding="utf-8")
+    )
+    if not match:
+        return None
+    return Found(match.group(1), f"manage.py sets DJANGO_SETTINGS_MODULE={match.group(1)}")
+
+
+def framework(root: Path, deps: Mapping[str, str]) -> tuple[Found, Found]:
+    """Return the web framework (or ``none``) and its WSGI/ASGI entry point."""
+    settings = django_settings(root)
+    if "django" in deps and settings:
+        package = settings.value.rsplit(".", 1)[0]
+        for candidate in (package, settings.value.split(".", 1)[0]):
+            wsgi = root.joinpath(*candidate.split("."), "wsgi.py")
+            if wsgi.is_file():
+                return (
+                    Found("django", f"django in {deps['django']}, manage.py"),
+                    Found(f"{candidate}.wsgi:application", wsgi.relative_to(root).as_posix()),
+                )
+        return Found("django", "manage.py"), Found(f"{package}.wsgi:application", settings.evidence)
+    for name, classes, factories in (
+        ("fastapi", ("FastAPI",), ()),
+        ("starlette", ("Starlette",), ()),
+        ("flask", ("Flask",), ("create_app", "make_app")),
+    ):
+        if name in deps:
+            apps = _app_objects(root, factories, classes)
+            # A module-level app beats a factory; a shorter module path beats a deeper one.
+            apps.sort(key=lambda f: (f.value.endswith("()"), f.value.count("."), f.value))
+            kind = "fastapi" if name == "starlette" else name
+            if apps:
+                return Found(kind, f"{name} in {deps[name]}"), apps[0]
+            return Found(kind, f"{name} in {deps[name]}"), Found("", "no app object found")
+    return Found("none", "no FastAPI, Flask or Django: a test-only stack"), Found("", "no server")
+
+
+def _literal(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool):
+        value = node.value
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return None
+
+
+def _env_call(node: ast.Call) -> tuple[str, ast.AST | None, bool] | None:
+    """Return (name, default, optional) of ``os.getenv``, ``env("X")``, ``config("X")``...
+
+    ``os.environ.get("X")`` with no default is optional: the code runs without it.
+    """
+    func = node.func
+    target = ""
+    if isinstance(func, ast.Attribute):
+        owner = func.value
+        owner_name = _call_name(owner)
+        if func.attr == "getenv" or (func.attr == "get" and owner_name == "environ"):
+            target = "os"
+        elif owner_name in {"env", "environ"} and func.attr in {
+            "str",
+            "int",
+            "bool",
+            "float",
+            "list",
+            "url",
+            "db",
+            "db_url",
+            "cache",
+            "cache_url",
+            "json",
+        }:
+            target = "environ"
+    elif isinstance(func, ast.Name) and func.id in {"env", "config", "getenv"}:
+        target = "environ"
+    if not target or not node.args:
+        return None
+    name = _literal(node.args[0])
+    if not name or not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        return None
+    default = node.args[1] if len(node.args) > 1 else None
+    for keyword in node.keywords:
+        if keyword.arg == "default":
+            default = keyword.value
+    return name, default, target == "os" and default is None
+
+
+def _settings_fields(tree: ast.Module) -> Iterator[tuple[str, ast.AST | None, int, bool]]:
+    """Yield the fields of pydantic ``BaseSettings`` subclasses (their env names)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+            _call_name(b) == "BaseSettings" for b in node.bases
+        ):
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    name = item.target.id
+                    if name != "model_config" and not name.startswith("_"):
+                        yield name.upper(), item.value, item.lineno, False
+
+
+def env_reads(root: Path) -> list[EnvRead]:
+    """Return every variable the (non-test) code reads, first place first, sorted by name."""
+    found: dict[str, EnvRead] = {}
+    for path in python_files(root):
+        tree = _parse(path)
+        if tree is None:
+            continue
+        where = path.relative_to(root).as_posix()
+        reads: list[tuple[str, ast.AST | None, int, bool]] = list(_settings_fields(tree))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and (call := _env_call(node)):
+                reads.append((call[0], call[1], node.lineno, call[2]))
+            elif (
+                isinstance(node, ast.Subscript)
+                and _call_name(node.value) == "environ"
+                and (name := _literal(node.slice))
+            ):
+                reads.append((name, None, node.lineno, False))
+        text = path.read_text(encoding="utf-8", errors="replace")
+        # Libraries that read a variable by convention, not by name in the call.
+        for pattern, name in IMPLICIT_READS:
+            if match := re.search(pattern, text):
+                reads.append((name, None, text.count("\n", 0, match.start()) + 1, True))
+        for name, default, line, optional in reads:
+            if name in AMBIENT or name in found:
+                continue
+            value = _literal(default)
+            # A default the code computes (or None) is not a value for an env file.
+            unset = optional or (default is not None and value is None)
+            found[name] = EnvRead(name, value, f"{where}:{line}", optional=unset)
+    return [found[k] for k in sorted(found)]
+
+
+# A name ending in one of these is about a secret, not the secret (TOKEN_EXPIRE_MINUTES).
+NOT_THE_SECRET = frozenset(
+    {
+        "MINUTES",
+        "HOURS",
+        "SECONDS",
+        "DAYS",
+        "TTL",
+        "EXPIRE",
+        "EXPIRES",
+        "LENGTH",
+        "SIZE",
+        "URL",
+        "HOST",
+        "PORT",
+        "NAME",
+        "USER",
+        "PREFIX",
+        "FILE",
+        "PATH",
+        "ID",
+        "ALGORITHM",
+    }
+)
+
+
+def is_secret(name: str) -> bool:
+    """Tell a secret by its name (PASSWORD, SECRET, TOKEN, KEY), but not its settings."""
+    parts = name.upper().split("_")
+    if parts[-1] in NOT_THE_SECRET:
+        return False
+    return any(word in part for part in parts for word in SECRET_WORDS)
+
+
+def backing_services(root: Path, deps: Mapping[str, str], reads: list[EnvRead]) -> Found:
+    """Return postgres/redis when a driver, a client or the settings point at them."""
+    services = []
+    reasons = []
+    driver = sorted(POSTGRES_DRIVERS & set(deps))
+    code = _code_text(root)
+    if driver:
+        services.append("postgres")
+        reasons.append(f"{driver[0]} in {deps[driver[0]]}")
+    elif re.search(r"postgres(ql)?(\+\w+)?://|django\.db\.backends\.postgresql", code):
+        services.append("postgres")
+        reasons.append("a postgresql URL or backend in the code")
+    client = sorted(REDIS_CLIENTS & set(deps))
+    if client:
+        services.append("redis")
+        reasons.append(f"{client[0]} in {deps[client[0]]}")
+    elif any("REDIS" in r.name for r in reads):
+        services.append("redis")
+        reasons.append("the code reads a REDIS variable")
+    return Found(services, "; ".join(reasons) or "no database or cache client")
+
+
+def _code_text(root: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in python_files(root))
+
+
+def prepare_step(root: Path, kind: str) -> Found:
+    """Return the one-shot step before tests or start (migrations), or ''."""
+    if kind == "django":
+        return Found("python manage.py migrate --noinput", "Django: manage.py migrate")
+    if (root / "alembic.ini").is_file():
+        return Found("alembic upgrade head", "alembic.ini")
+    return Found("", "no migrations found (alembic.ini, manage.py)")
+
+
+def system_packages(deps: Mapping[str, str]) -> tuple[Found, Found]:
+    """Return apt packages to build wheels (builder stage) and what they need at run time."""
+    build: list[str] = []
+    runtime: list[str] = []
+    reasons = []
+    for name, (needs, keeps) in BUILD_PACKAGES.items():
+        if name in deps:
+            build += [p for p in needs if p not in build]
+            runtime += [p for p in keeps if p not in runtime]
+            reasons.append(f"{name} compiles from source ({deps[name]})")
+    why = "; ".join(reasons) or "every dependency ships wheels"
+    return Found(build, why), Found(runtime, why)

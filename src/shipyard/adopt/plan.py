@@ -1,0 +1,470 @@
+"""``shipyard init``: bring an existing project in, from what it already says.
+
+Each setting of ``[tool.shipyard.init]`` (``[init]`` in shipyard.toml) is
+either written by the user or found by :mod:`shipyard.adopt.detect`; the first
+``init`` writes every finding there, with its evidence as a comment, so the
+next ``init`` reads the same values and changes nothing. The generated files
+are rendered from those settings alone (:mod:`shipyard.adopt.render`): change a
+setting and ``init --force`` regenerates them. No file is replaced without
+``--force``; ``--dry-run`` writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipyard.adopt import detect, render
+from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
+from shipyard.core.errors import ConfigError
+
+Say = Callable[[str], None]
+# key: (kind, what it is). Kinds check the TOML type a user wrote.
+INIT_KEYS: dict[str, tuple[type, str]] = {
+    "python": (str, "Python version of the images"),
+    "toolchain": (str, "uv, poetry or pip"),
+    "install": (list, "pip: the requirement files of the runtime"),
+    "install-project": (bool, "install the project itself (it has a build backend)"),
+    "scm-version": (bool, "the version comes from git: builds pretend one (0.0.0)"),
+    "test-dependencies": (list, "group:G, extra:E or requirement files for the tests"),
+    "extra-packages": (list, "packages the runtime needs and the project lacks"),
+    "extra-test-packages": (list, "packages the tests need and the project lacks"),
+    "framework": (str, "fastapi, flask, django or none"),
+    "app": (str, "the ASGI/WSGI app: module:attr or module:factory()"),
+    "port": (int, "the port the app listens on"),
+    "services": (list, "backing services: postgres, redis"),
+    "prepare": (str, "the one-shot step before start and tests"),
+    "test-command": (str, "the test suite's command"),
+    "build-packages": (list, "apt packages to build wheels (builder stage only)"),
+    "runtime-packages": (list, "apt packages the app needs at run time"),
+    "python-path": (list, "where the code is imported from when not installed"),
+    "secrets": (list, "contract variables that are secrets"),
+    "optional-env": (list, "variables the code runs without: documented, not passed"),
+    "health-path": (str, "an HTTP path for the health check (default: TCP connect)"),
+    "skip": (list, "files init never writes (the project keeps its own)"),
+    "env": (dict, "the contract: variables the code reads, with example values"),
+    "environment": (dict, "what the app's containers see beyond the contract"),
+}
+TOOLCHAINS = ("uv", "poetry", "pip")
+FRAMEWORKS = ("fastapi", "flask", "django", "none")
+SERVICES = ("postgres", "redis")
+MERGED = (".gitignore", ".dockerignore")  # entries appended, never replaced
+PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
+PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
+REDIS_URL = "redis://redis:6379/0"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One file of the plan and what happens to it."""
+
+    path: str
+    text: str
+    state: str  # new | same | differs | merge
+
+
+def _check(table: Mapping[str, Any], where: str) -> None:
+    unknown = sorted(set(table) - set(INIT_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in {where}: {', '.join(unknown)}",
+            tip=f"known keys: {', '.join(INIT_KEYS)}",
+        )
+    for key, value in table.items():
+        kind = INIT_KEYS[key][0]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(
+                f"{where} {key} must be a {kind.__name__} ({INIT_KEYS[key][1]}), not {value!r}",
+                tip=f"fix {key} in {where}",
+            )
+    for key, allowed in (("toolchain", TOOLCHAINS), ("framework", FRAMEWORKS)):
+        if key in table and table[key] not in allowed:
+            raise ConfigError(
+                f"{where} {key} = {table[key]!r} is not one of {', '.join(allowed)}",
+                tip=f"set {key} to one of them",
+            )
+    bad = sorted(set(table.get("services", [])) - set(SERVICES))
+    if bad:
+        raise ConfigError(
+            f"{where} services: unknown {', '.join(bad)}",
+            tip=f"shipyard init knows {', '.join(SERVICES)}; add others to compose/ by hand",
+        )
+
+
+def postgres_url(deps: Mapping[str, str]) -> str:
+    """Return the database URL, with SQLAlchemy's driver when it needs one named."""
+    scheme = "postgresql"
+    if "sqlalchemy" in deps and not {"psycopg2", "psycopg2-binary"} & set(deps):
+        driver = next((d for d in ("psycopg", "asyncpg", "pg8000") if d in deps), None)
+        scheme += f"+{driver}" if driver else ""
+    return PG_URL.replace("postgresql://", f"{scheme}://")
+
+
+def service_environment(
+    services: list[str], names: list[str], deps: Mapping[str, str]
+) -> dict[str, str]:
+    """Return compose values for the variables that point at a backing service."""
+    values: dict[str, str] = {}
+    own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    for name in names:
+        if "postgres" in services and name in own:  # the database's own contract
+            values[name] = PG_PASSWORD if name == "POSTGRES_PASSWORD" else f"${{{name}}}"
+        elif "postgres" in services:
+            rules = (
+                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
+                (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
+                (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
+                (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
+                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", PG_PASSWORD),
+                (r"(DATABASE|DB|PG)_?(NAME|DATABASE)", "${POSTGRES_DB}"),
+            )
+            for pattern, value in rules:
+                if re.fullmatch(pattern, name):
+                    values[name] = value
+                    break
+        if "redis" in services and name not in values:
+            if re.fullmatch(
+                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)", name
+            ):
+                values[name] = REDIS_URL
+            elif name == "REDIS_HOST":
+                values[name] = "redis"
+            elif name == "REDIS_PORT":
+                values[name] = "6379"
+    return values
+
+
+def findings(root: Path) -> dict[str, detect.Found]:
+    """Return what the project says for every init setting, each with its evidence."""
+    deps = detect.dependencies(root)
+    tool = detect.toolchain(root)
+    kind, app = detect.framework(root, deps)
+    installs = detect.is_package(root, tool.value)
+    reads = detect.env_reads(root)
+    services = detect.backing_services(root, deps, reads)
+    build, runtime = detect.system_packages(deps)
+    found = {
+        "python": detect.python_version(root),
+        "toolchain": tool,
+        "install": detect.runtime_requirements(root)
+        if tool.value == "pip"
+        else detect.Found([], f"{tool.value} installs from its lock"),
+        "install-project": installs,
+        "scm-version": detect.scm_version(root),
+        "test-dependencies": detect.test_dependencies(root, tool.value),
+        "framework": kind,
+        "app": app,
+        "port": detect.Found(8000, "shipyard's default"),
+        "services": services,
+        "prepare": detect.prepare_step(root, kind.value),
+        "test-command": detect.Found("pytest -p no:cacheprovider", "pytest, without its cache"),
+        "build-packages": build,
+        "runtime-packages": runtime,
+    }
+    server = render.SERVER_PACKAGES.get(kind.value)
+    missing = [server] if server and server not in deps else []
+    found["extra-packages"] = detect.Found(
+        missing,
+        f"{server} is not a dependency"
+        if missing
+        else (f"{server} is a dependency" if server else "no server to add"),
+    )
+    test_missing = [p for p in ("pytest",) if p not in deps]
+    if kind.value == "django" and "pytest-django" not in deps:
+        test_missing.append("pytest-django")
+    found["extra-test-packages"] = detect.Found(
+        test_missing, "not declared: " + ", ".join(test_missing) if test_missing else "declared"
+    )
+    path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
+    found["python-path"] = (
+        detect.Found([], "the project is installed into the venv")
+        if installs.value
+        else detect.Found(path, "the project is not installed: its code runs from /app")
+    )
+    derived = service_environment(services.value, [r.name for r in reads], deps)
+    module = detect.django_settings(root) if kind.value == "django" else None
+    if module:
+        derived["DJANGO_SETTINGS_MODULE"] = module.value
+    # Optional variables (no default, code runs without) stay unset unless secret: an
+    # empty value is not the same as none (`os.environ.get("X") is not None`).
+    passed = [r for r in reads if r.name not in derived]
+    contract = {
+        r.name: r.default or "" for r in passed if not r.optional or detect.is_secret(r.name)
+    }
+    optional = [r.name for r in passed if r.name not in contract]
+    contract = {
+        k: v
+        for k, v in contract.items()
+        if k not in {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    }
+    where = {r.name: r.where for r in reads}
+    found["env"] = detect.Found(
+        contract,
+        "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",
+    )
+    found["optional-env"] = detect.Found(
+        optional,
+        "read with .get() and no default: not passed (move one to env to pass it)"
+        if optional
+        else "none",
+    )
+    found["secrets"] = detect.Found(
+        [k for k in contract if detect.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
+    )
+    found["environment"] = detect.Found(
+        derived,
+        "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
+        or "no variable points at a backing service",
+    )
+    found["health-path"] = detect.Found("", "no health path known: TCP connect")
+    found["skip"] = detect.Found([], "write every file")
+    return found
+
+
+def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
+    """Return the adoption, each setting with where it came from, and whether settings exist."""
+    settings_path, tool = read_settings(root)
+    init_table = tool.get("init")
+    where = (
+        f"[init] in {SETTINGS_FILE}"
+        if settings_path.name == SETTINGS_FILE
+        else "[tool.shipyard.init] in pyproject.toml"
+    )
+    if init_table is not None and not isinstance(init_table, dict):
+        raise ConfigError(
+            f"{where} must be a table", tip=f"write it as {where.split(maxsplit=1)[0]}"
+        )
+    init_table = init_table or {}
+    _check(init_table, where)
+    found = findings(root)
+    chosen = {
+        key: detect.Found(init_table[key], where) if key in init_table else found[key]
+        for key in INIT_KEYS
+    }
+    if isinstance(tool.get("project"), str):
+        name = detect.Found(tool["project"], f"project in {settings_path.name}")
+    else:
+        name = detect.project_name(root)
+    chosen = {"project": name, **chosen}
+    if chosen["framework"].value != "none" and not chosen["app"].value:
+        raise ConfigError(
+            f"found {chosen['framework'].value} ({chosen['framework'].evidence}) but no app object",
+            tip=f'set app = "module:app" (or "module:create_app()") in {where}',
+        )
+    value = {k: v.value for k, v in chosen.items()}
+    adoption = render.Adoption(
+        project=project_slug(str(value["project"])),
+        settings_file=settings_path.name if settings_path.is_file() else SETTINGS_FILE,
+        python=str(value["python"]),
+        toolchain=value["toolchain"],
+        install=tuple(value["install"]),
+        install_project=bool(value["install-project"]),
+        scm_version=bool(value["scm-version"]),
+        requirement_files=tuple(
+            p.relative_to(root).as_posix() for p in detect.requirement_files(root)
+        ),
+        test_dependencies=tuple(value["test-dependencies"]),
+        extra_packages=tuple(value["extra-packages"]),
+        extra_test_packages=tuple(value["extra-test-packages"]),
+        framework=value["framework"],
+        app=value["app"],
+        port=int(value["port"]),
+        services=tuple(value["services"]),
+        prepare=value["prepare"],
+        test_command=value["test-command"],
+        build_packages=tuple(value["build-packages"]),
+        runtime_packages=tuple(value["runtime-packages"]),
+        python_path=tuple(value["python-path"]),
+        env={str(k): str(v) for k, v in value["env"].items()},
+        secrets=tuple(value["secrets"]),
+        optional_env=tuple(value["optional-env"]),
+        environment={str(k): str(v) for k, v in value["environment"].items()},
+        health_path=value["health-path"],
+    )
+    return adoption, chosen, "init" in tool
+
+
+def rendered(adoption: render.Adoption) -> dict[str, str]:
+    """Return every generated file by its path under the project (merged ones excluded)."""
+    return {
+        "docker/Dockerfile": render.dockerfile(adoption),
+        "compose/docker-compose.yml": render.compose_base(adoption),
+        **{
+            f"compose/docker-compose.{env}.yml": render.compose_overlay(adoption, env)
+            for env in ("dev", "test", "ci", "prod")
+        },
+        "env/.env.example": render.env_file(adoption, ci=False),
+        "env/.env.ci": render.env_file(adoption, ci=True),
+        "tasks.py": render.tasks_py(),
+        "noxfile.py": render.noxfile_py(),
+        "Makefile": render.makefile(),
+    }
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(json.dumps(str(v)) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_table: bool) -> str:
+    """Return the settings init adds: every finding, its evidence as a comment."""
+    prefix = "" if own_file else "tool.shipyard."
+    lines = [
+        "",
+        "# shipyard: what `shipyard init` found; edit a value, then run",
+        "# `shipyard init --force` to regenerate docker/, compose/ and env/ from it.",
+    ]
+    if not has_table:
+        if not own_file:
+            lines.append("[tool.shipyard]")
+        project = chosen["project"]
+        lines.append(f"project = {_toml_value(project.value)}  # {project.evidence}")
+    lines.append(f"[{prefix}init]")
+    tables = []
+    for key in INIT_KEYS:
+        found = chosen[key]
+        if isinstance(found.value, dict):
+            tables.append((key, found))
+            continue
+        comment = re.sub(r"\s+", " ", found.evidence)[:150]
+        lines.append(f"{key} = {_toml_value(found.value)}  # {comment}")
+    for key, found in tables:
+        lines.append(f"[{prefix}init.{key}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in found.value.items()]
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], str]:
+    """Return the steps of an init, the settings chosen, and the settings file's new text."""
+    adoption, chosen, has_init = choose(root)
+    settings_path, tool = read_settings(root)
+    skip = set(chosen["skip"].value)
+    steps = []
+    for path, text in rendered(adoption).items():
+        if path in skip:
+            continue
+        target = root / path
+        if not target.exists():
+            steps.append(Step(path, text, "new"))
+        elif target.read_text(encoding="utf-8") == text:
+            steps.append(Step(path, text, "same"))
+        else:
+            steps.append(Step(path, text, "differs"))
+    for path, block in (
+        (".gitignore", render.GITIGNORE),
+        (".dockerignore", render.DOCKERIGNORE),
+    ):
+        target = root / path
+        old = target.read_text(encoding="utf-8") if target.is_file() else None
+        new = render.merged_lines(old, block)
+        steps.append(Step(path, new, "same" if new == old else ("merge" if old else "new")))
+    new_settings = ""
+    if not has_init:
+        own_file = settings_path.name == SETTINGS_FILE or not settings_path.is_file()
+        old = settings_path.read_text(encoding="utf-8") if settings_path.is_file() else ""
+        text = settings_text(chosen, own_file=own_file, has_table=bool(tool))
+        if not settings_path.is_file():
+            settings_path = root / SETTINGS_FILE
+        new_settings = (
+            old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + text
+        )
+        steps.append(Step(settings_path.name, new_settings, "merge" if old else "new"))
+    return steps, chosen, new_settings
+
+
+def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
+    """Say which variables the code needs that init could give no value."""
+    secrets = set(chosen["secrets"].value)
+    empty = [k for k, v in chosen["env"].value.items() if v == "" and k not in secrets]
+    if empty:
+        say(
+            f"  note: the code needs {', '.join(empty)} and gives no default: "
+            "set each under env in the init settings, then 'shipyard init --force'"
+        )
+
+
+def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
+    """Say which env files were made from a contract this run replaced."""
+    contract = next((s for s in changes if s.path == "env/.env.example"), None)
+    stale = sorted(
+        p.name.removeprefix(".env.")
+        for p in (root / "env").glob(".env.*")
+        if re.fullmatch(r"\.env\.[a-z0-9_-]+", p.name) and p.name not in {".env.example", ".env.ci"}
+    )
+    if contract and contract.state == "differs" and stale:
+        say(
+            f"  note: env files made from the old contract ({', '.join(stale)}) keep their "
+            "values: 'inv env-init --env <env> --force' remakes one"
+        )
+
+
+def _looks_like_python(root: Path) -> bool:
+    markers = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", SETTINGS_FILE)
+    if any((root / name).is_file() for name in markers):
+        return True
+    return next(root.glob("*.py"), None) is not None or next(root.glob("*/*.py"), None) is not None
+
+
+def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
+    """Show the findings, then write what is missing; return the steps taken (or planned)."""
+    if not root.is_dir():
+        raise ConfigError(
+            f"{root} is not a folder", tip="give the project's folder: shipyard init PATH"
+        )
+    if not _looks_like_python(root):
+        raise ConfigError(
+            f"no Python project in {root}: no pyproject.toml, setup.py, requirements file "
+            "or .py file",
+            tip="run 'shipyard init' in (or with the path of) the folder holding the project",
+        )
+    if (root / "pyproject.toml").is_file() and (root / SETTINGS_FILE).is_file():
+        say(f"settings: {SETTINGS_FILE} (it wins over [tool.shipyard] in pyproject.toml)")
+    steps, chosen, _ = plan(root)
+    say(f"shipyard init {root}")
+    width = max(len(k) for k in chosen)
+    for key, found in chosen.items():
+        value = found.value if not isinstance(found.value, dict) else ", ".join(found.value) or "-"
+        shown = " ".join(map(str, value)) if isinstance(value, list) else _toml_value(value)
+        shown = shown.strip('"')
+        say(f"  {key:<{width}}  {shown or '-'}  ({found.evidence})")
+    _note_missing_values(chosen, say)
+    conflicts = [s for s in steps if s.state == "differs"]
+    if conflicts and not force:
+        names = ", ".join(s.path for s in conflicts)
+        raise ConfigError(
+            f"{len(conflicts)} file(s) exist and differ from what init writes: {names}",
+            tip="run 'shipyard init --force' to replace them, or list them under "
+            "skip in the init settings to keep your own; nothing was written",
+        )
+    verb = {"new": "create", "differs": "replace", "merge": "add to", "same": "unchanged"}
+    for step in steps:
+        say(
+            f"  {'would ' if dry and step.state != 'same' else ''}{verb[step.state]:<9} {step.path}"
+        )
+    changes = [s for s in steps if s.state != "same"]
+    if dry:
+        say(f"dry run: {len(changes)} file(s) would change; nothing was written")
+        return steps
+    for step in changes:
+        target = root / step.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(step.text, encoding="utf-8")
+    _note_stale_env_files(root, changes, say)
+    if changes:
+        say(
+            f"wrote {len(changes)} file(s). Next: add shipyard to the project's dev "
+            "dependencies, then 'nox -s docker-test' (the suite in its image) and "
+            "'inv bootstrap' (a healthy dev stack)"
+        )
+    else:
+        say("nothing to change: every file is as init would write it")
+    return steps

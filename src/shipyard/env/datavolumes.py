@@ -1,0 +1,211 @@
+"""Data volumes remember the secrets they were created with: fingerprints, never values.
+
+A database volume keeps the password it was initialised with: regenerate
+``env/.env.dev`` (``env-init --force``, a deleted file, a fresh clone next to
+an old volume) and the next ``up`` fails deep inside a migrate job with
+"password authentication failed". So after a stack first comes up healthy,
+shipyard records, per data volume, a salted fingerprint of every ``@secret``
+value that the services mounting it receive; before the next ``up`` it
+compares, and a changed value stops the start with the key, the env file,
+and both fixes. The record lives on this machine (``$XDG_STATE_HOME/shipyard``
+or ``%LOCALAPPDATA%/shipyard``), keyed by the volume's name; deleting the
+volume (``down --volumes``, or outside shipyard) deletes its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipyard.core.errors import ConfigError
+from shipyard.core.workspace import Workspace, display_path
+from shipyard.env import envfiles
+from shipyard.env.environment import Environment, stand_in_env_files
+
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_VOLUME = "com.docker.compose.volume"
+
+
+def state_file() -> Path:
+    """Return the file holding this machine's volume fingerprints."""
+    if os.name == "nt":  # pragma: no cover - Windows only
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "shipyard" / "volumes.json"
+
+
+def _load() -> dict[str, Any]:
+    try:
+        state = json.loads(state_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    if not isinstance(state, dict) or not isinstance(state.get("volumes"), dict):
+        state = {"volumes": {}}
+    state.setdefault("salt", secrets.token_hex(16))
+    return state
+
+
+def _save(state: dict[str, Any]) -> None:
+    path = state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.chmod(0o600)
+    partial.replace(path)
+
+
+def fingerprint(salt: str, value: str) -> str:
+    """Return a salted digest of ``value``: enough to compare, useless to read."""
+    return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A data volume of the stack that exists on the engine."""
+
+    key: str  # the name in the compose files
+    name: str  # the engine's name, the key of its record
+
+
+def existing(ws: Workspace, environment: Environment) -> list[Volume]:
+    """Return the stack's volumes that exist on the engine (those Compose created)."""
+    listed = ws.runner.run(
+        [
+            "docker",
+            "volume",
+            "ls",
+            "--filter",
+            f"label={COMPOSE_PROJECT}={environment.project}",
+            "--format",
+            f'{{{{.Name}}}}\t{{{{.Label "{COMPOSE_VOLUME}"}}}}',
+        ],
+        capture=True,
+        check=False,
+        query=True,
+    )
+    rows = (line.split("\t", 1) for line in listed.stdout.splitlines() if "\t" in line)
+    return sorted((Volume(key, name) for name, key in rows), key=lambda volume: volume.name)
+
+
+def secret_keys(ws: Workspace, environment: Environment) -> set[str]:
+    """Return the keys marked ``@secret`` in the env files or their template."""
+    files = [path for path in environment.env_files if path.is_file()]
+    marked: set[str] = set()
+    for path in [*files, *stand_in_env_files(ws.stack, environment.name)]:
+        marked |= envfiles.parse_env_file(path).secrets
+    return marked
+
+
+def secret_values(ws: Workspace, environment: Environment) -> dict[str, envfiles.EnvValue]:
+    """Return the ``@secret`` keys of the env files (or their template) with their values."""
+    marked = secret_keys(ws, environment)
+    files = [path for path in environment.env_files if path.is_file()]
+    return {
+        key: value
+        for key, value in envfiles.layered(files).items()
+        if key in marked and value.value
+    }
+
+
+def secrets_of(
+    ws: Workspace, environment: Environment, volume: str
+) -> dict[str, envfiles.EnvValue]:
+    """Return the ``@secret`` values that the services mounting ``volume`` receive."""
+    received: set[str] = set()
+    for spec in environment.services.values():
+        mounts = (spec or {}).get("volumes") or []
+        if any(m.get("type") == "volume" and m.get("source") == volume for m in mounts):
+            received |= {str(v) for v in ((spec or {}).get("environment") or {}).values()}
+    return {
+        key: value
+        for key, value in secret_values(ws, environment).items()
+        if value.value in received
+    }
+
+
+def changed(ws: Workspace, environment: Environment) -> list[tuple[Volume, envfiles.EnvValue]]:
+    """Return each (volume, secret) whose value differs from the one the volume was created with.
+
+    Records of this stack's volumes that no longer exist (removed outside
+    shipyard) are dropped first: a volume created again is a new one.
+    """
+    records = _load()
+    volumes = existing(ws, environment)
+    names = {volume.name for volume in volumes}
+    gone = [
+        name
+        for name in records["volumes"]
+        if name.startswith(f"{environment.project}_") and name not in names
+    ]
+    if gone:
+        for name in gone:
+            del records["volumes"][name]
+        _save(records)
+    found = []
+    for volume in volumes:
+        recorded = records["volumes"].get(volume.name) or {}
+        for key, value in secrets_of(ws, environment, volume.key).items():
+            was = recorded.get(key)
+            if was and was != fingerprint(records["salt"], value.value or ""):
+                found.append((volume, value))
+    return found
+
+
+def down_command(env: str) -> str:
+    """Return the command that deletes the data of ``env``."""
+    return "inv dev-down --volumes" if env == "dev" else f"inv down --env {env} --volumes"
+
+
+def describe(mismatches: list[tuple[Volume, envfiles.EnvValue]]) -> str:
+    """Return one line per changed secret: which volume, which key, which file."""
+    return "\n".join(
+        f"volume {volume.name} was created with another {value.key} than "
+        f"{display_path(value.path)}:{value.line} holds now"
+        for volume, value in mismatches
+    )
+
+
+def check(ws: Workspace, environment: Environment) -> None:
+    """Stop before starting a stack whose data volumes hold other secrets than its env files."""
+    mismatches = changed(ws, environment)
+    if mismatches:
+        keys = ", ".join(sorted({value.key for _, value in mismatches}))
+        raise ConfigError(
+            f"the {environment.name} stack's data was created with another {keys}: "
+            "it would not start",
+            details=describe(mismatches),
+            tip=f"put the old value back in the env file, or delete the data and start "
+            f"over with '{down_command(environment.name)}'",
+        )
+
+
+def remember(ws: Workspace, environment: Environment) -> None:
+    """Record the fingerprints of volumes not recorded yet (call once the stack is healthy)."""
+    records = _load()
+    new = {
+        volume.name: {
+            key: fingerprint(records["salt"], value.value or "")
+            for key, value in secrets_of(ws, environment, volume.key).items()
+        }
+        for volume in existing(ws, environment)
+        if volume.name not in records["volumes"]
+    }
+    if new:
+        records["volumes"].update(new)
+        _save(records)
+
+
+def forget(volumes: list[Volume]) -> None:
+    """Drop the records of volumes that were deleted."""
+    records = _load()
+    gone = [volume.name for volume in volumes if volume.name in records["volumes"]]
+    if gone:
+        for name in gone:
+            del records["volumes"][name]
+        _save(records)

@@ -1,0 +1,214 @@
+"""init's plan: settings written once and read back, conflicts refused, nothing written dry."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from shipyard.adopt import detect, plan, render
+from shipyard.core.config import load_stack
+from shipyard.core.errors import ConfigError
+from shipyard.env import envcheck, envfiles
+
+PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"
+FLASK = {
+    "requirements.txt": "flask==3.1.3\npsycopg2-binary\n",
+    "requirements-dev.txt": "-r requirements.txt\npytest\n",
+    "web/__init__.py": (
+        "import os\n"
+        "def create_app():\n"
+        "    os.environ['SECRET_KEY']\n"
+        "    os.environ['DATABASE_URL']\n"
+        "    os.getenv('GREETING', 'hi')\n"
+    ),
+}
+
+
+def project(root: Path, files: dict[str, str] = FLASK) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    """--dry-run prints the plan and leaves every file as it was."""
+    root = project(tmp_path)
+    before = tree(root)
+    lines: list[str] = []
+    steps = plan.init(root, dry=True, force=False, say=lines.append)
+    assert tree(root) == before
+    assert {s.state for s in steps} == {"new"}
+    assert lines[-1] == "dry run: 14 file(s) would change; nothing was written"
+
+
+def test_settings_are_written_once_and_read_back(tmp_path: Path) -> None:
+    """Without pyproject.toml the settings go to shipyard.toml; the second run changes nothing."""
+    root = project(tmp_path)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    settings = tomllib.loads((root / "shipyard.toml").read_text())
+    assert settings["project"] == tmp_path.name.lower()
+    assert settings["init"]["app"] == "web:create_app()"
+    assert settings["init"]["extra-packages"] == ["gunicorn"]
+    assert settings["init"]["environment"] == {
+        "DATABASE_URL": f"postgresql://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}"
+    }
+    assert settings["init"]["env"] == {"GREETING": "hi", "SECRET_KEY": ""}
+    adopted = tree(root)
+    lines: list[str] = []
+    steps = plan.init(root, dry=False, force=False, say=lines.append)
+    assert {s.state for s in steps} == {"same"}
+    assert tree(root) == adopted
+    assert lines[-1] == "nothing to change: every file is as init would write it"
+    assert load_stack(root).sources["project"] == "shipyard.toml"
+
+
+def test_a_changed_setting_regenerates_with_force(tmp_path: Path) -> None:
+    """Edit the settings, init refuses (files differ), --force rewrites exactly those."""
+    root = project(tmp_path)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    settings = root / "shipyard.toml"
+    settings.write_text(settings.read_text().replace("port = 8000", "port = 9000"))
+    with pytest.raises(
+        ConfigError,
+        match=r"exist and differ from what init writes: docker/Dockerfile, compose/docker-compose.yml",
+    ):
+        plan.init(root, dry=False, force=False, say=lambda _: None)
+    steps = plan.init(root, dry=False, force=True, say=lambda _: None)
+    assert "EXPOSE 9000" in (root / "docker/Dockerfile").read_text()
+    assert sorted(s.path for s in steps if s.state == "differs") == [
+        "compose/docker-compose.dev.yml",
+        "compose/docker-compose.prod.yml",
+        "compose/docker-compose.yml",
+        "docker/Dockerfile",
+        "env/.env.ci",
+        "env/.env.example",
+    ]
+
+
+def test_skip_keeps_the_projects_own_file(tmp_path: Path) -> None:
+    """A file under skip is never written: the project's own Makefile stays."""
+    root = project(tmp_path, {**FLASK, "Makefile": "all:\n\techo mine\n"})
+    (root / "shipyard.toml").write_text('[init]\nskip = ["Makefile"]\n')
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    assert (root / "Makefile").read_text() == "all:\n\techo mine\n"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("toolchain = 'pipenv'", r"toolchain = 'pipenv' is not one of uv, poetry, pip"),
+        ("port = '80'", r"port must be a int"),
+        ("timout = 3", r"unknown key\(s\) in \[init\] in shipyard.toml: timout"),
+        ("services = ['mysql']", r"services: unknown mysql"),
+    ],
+)
+def test_bad_settings_are_named(tmp_path: Path, table: str, message: str) -> None:
+    """A wrong init setting is one clear error naming the key."""
+    root = project(tmp_path)
+    (root / "shipyard.toml").write_text(f"[init]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        plan.init(root, dry=True, force=False, say=lambda _: None)
+
+
+def test_pyproject_gets_the_tables_appended(tmp_path: Path) -> None:
+    """With pyproject.toml, [tool.shipyard] and [tool.shipyard.init] are appended, nothing else."""
+    root = project(tmp_path, {**FLASK, "pyproject.toml": '[project]\nname = "svc"\n'})
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    text = (root / "pyproject.toml").read_text()
+    assert text.startswith('[project]\nname = "svc"\n\n# shipyard:')
+    data = tomllib.loads(text)
+    assert data["tool"]["shipyard"]["project"] == "svc"
+    assert data["tool"]["shipyard"]["init"]["toolchain"] == "pip"
+    assert not (root / "shipyard.toml").exists()
+
+
+def test_service_environment_points_variables_at_the_services() -> None:
+    """URLs, hosts, ports and credentials of Postgres and Redis, by the names the code reads."""
+    names = [
+        "DATABASE_URL",
+        "DB_HOST",
+        "DB_PORT",
+        "DB_USER",
+        "DB_PASSWORD",
+        "DB_NAME",
+        "POSTGRES_DB",
+        "CELERY_BROKER_URL",
+        "REDIS_HOST",
+        "LOG_LEVEL",
+    ]
+    deps = {"sqlalchemy": "x", "asyncpg": "x"}
+    assert plan.service_environment(["postgres", "redis"], names, deps) == {
+        "DATABASE_URL": f"postgresql+asyncpg://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}",
+        "DB_HOST": "db",
+        "DB_PORT": "5432",
+        "DB_USER": "${POSTGRES_USER}",
+        "DB_PASSWORD": PASSWORD,
+        "DB_NAME": "${POSTGRES_DB}",
+        "POSTGRES_DB": "${POSTGRES_DB}",
+        "CELERY_BROKER_URL": "redis://redis:6379/0",
+        "REDIS_HOST": "redis",
+    }
+
+
+def test_generated_env_files_pass_env_check(tmp_path: Path) -> None:
+    """The contract marks secrets; CI's committed values are stable and pass the strict rules."""
+    root = project(tmp_path)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    example = envfiles.parse_env_file(root / "env/.env.example")
+    assert example.secrets == frozenset({"POSTGRES_PASSWORD", "SECRET_KEY"})
+    ci = (root / "env/.env.ci").read_text()
+    assert render.throwaway(load_stack(root).project, "SECRET_KEY") in ci
+    committed = envcheck.check_environment(load_stack(root), "ci", ignored=lambda _: False)
+    assert committed == []
+
+
+def test_optional_variables_are_documented_not_passed(tmp_path: Path) -> None:
+    """`.get()` without a default: listed, commented in the contract, never an empty value."""
+    files = {
+        "requirements.txt": "flask\n",
+        "web/__init__.py": (
+            "import os\n"
+            "def create_app():\n"
+            "    os.environ.get('MAIL_USE_TLS') is not None\n"
+            "    os.environ['PROJECT_NAME']\n"
+        ),
+    }
+    root = project(tmp_path, files)
+    lines: list[str] = []
+    plan.init(root, dry=False, force=False, say=lines.append)
+    settings = tomllib.loads((root / "shipyard.toml").read_text())["init"]
+    assert settings["optional-env"] == ["MAIL_USE_TLS"]
+    assert settings["env"] == {"PROJECT_NAME": ""}
+    assert "# MAIL_USE_TLS=" in (root / "env/.env.example").read_text().splitlines()
+    assert "MAIL_USE_TLS" not in (root / "compose/docker-compose.yml").read_text()
+    assert (
+        "  note: the code needs PROJECT_NAME and gives no default: set each under env in the "
+        "init settings, then 'shipyard init --force'" in lines
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("SECRET_KEY", True),
+        ("GITHUB_TOKEN", True),
+        ("SMTP_PASSWORD", True),
+        ("ACCESS_TOKEN_EXPIRE_MINUTES", False),
+        ("JWT_ALGORITHM", False),
+        ("DB_HOST", False),
+    ],
+)
+def test_secret_names(name: str, secret: bool) -> None:
+    """PASSWORD, SECRET, TOKEN, KEY make a secret; a name about one (its expiry) does not."""
+    assert detect.is_secret(name) is secret

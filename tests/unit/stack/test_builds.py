@@ -1,0 +1,132 @@
+"""Building a stack's images: one bake per wave with buildx, one docker build each without."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipyard.core.config import load_stack
+from shipyard.core.engine import Engine
+from shipyard.core.errors import ConfigError
+from shipyard.core.workspace import Workspace
+from shipyard.env.environment import Image
+from shipyard.stack.builds import build_images, select
+from tests.unit.conftest import app_image
+from tests.unit.fakes import FakeRunner
+
+BUILDX = Engine(buildx=True, compose=("docker", "compose"), driver="docker")
+CLASSIC = Engine(buildx=False, compose=("docker", "compose"))
+
+
+def images(root: Path) -> list[Image]:
+    """Team 000's shape: three role images from one Dockerfile, and one built FROM another."""
+    dockerfile = root / "docker/Dockerfile"
+    dockerfile.write_text(
+        "FROM python:3.13-slim AS base\nFROM base AS api\nFROM base AS web\nFROM base AS code\n"
+    )
+    (root / "docker/Extra.Dockerfile").write_text("FROM demo-app-code:dev AS extra\n")
+    return [
+        Image("demo-app-api:dev", root, dockerfile, "api", services=("api",)),
+        Image("demo-app-extra:dev", root, root / "docker/Extra.Dockerfile", "extra"),
+        Image("demo-app-web:dev", root, dockerfile, "web", services=("web", "daemon")),
+        Image("demo-app-code:dev", root, dockerfile, "code", services=("code",)),
+    ]
+
+
+def workspace(engine: Engine, runner: FakeRunner, said: list[str]) -> Workspace:
+    return Workspace(runner, engine, load_stack(), said.append)
+
+
+def test_buildx_bakes_each_wave_in_one_command(project: Path) -> None:
+    """Wave 1: the three role images in one bake; wave 2: the image built FROM one of them."""
+    definitions: list[dict[str, Any]] = []
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        if argv[:3] == ["docker", "buildx", "bake"]:
+            definitions.append(json.loads(Path(argv[4]).read_text()))
+        return 0, ""
+
+    runner = FakeRunner(script)
+    said: list[str] = []
+    tags = build_images(workspace(BUILDX, runner, said), images(project))
+    bakes = [argv for argv in runner.argvs if argv[:3] == ["docker", "buildx", "bake"]]
+    assert [argv[3::2] for argv in bakes] == [["--file", "--load"], ["--file", "--load"]]
+    assert [d["group"]["default"]["targets"] for d in definitions] == [
+        ["demo-app-api_dev", "demo-app-web_dev", "demo-app-code_dev"],
+        ["demo-app-extra_dev"],
+    ]
+    assert definitions[0]["target"]["demo-app-web_dev"]["target"] == "web"
+    assert not any(Path(argv[4]).exists() for argv in bakes)  # definition files removed
+    assert tags == [
+        "demo-app-api:dev",
+        "demo-app-extra:dev",
+        "demo-app-web:dev",
+        "demo-app-code:dev",
+    ]
+    assert said == []
+
+
+def test_classic_builds_one_image_at_a_time_in_dependency_order(project: Path) -> None:
+    """Without buildx: one `docker build` per image, the FROM dependency after its base."""
+    runner = FakeRunner()
+    build_images(workspace(CLASSIC, runner, []), images(project))
+    built = [
+        argv[argv.index("--target") + 1] for argv in runner.argvs if argv[:2] == ["docker", "build"]
+    ]
+    assert built == ["api", "web", "code", "extra"]
+    assert all(
+        call.options["env"] == {"DOCKER_BUILDKIT": "1"}
+        for call in runner.calls
+        if call.argv[:2] == ["docker", "build"]
+    )
+
+
+def test_docker_driver_shares_inline_cache_and_says_so_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Buildx's docker driver cannot export a cache: inline cache, pushed per image, one notice."""
+    monkeypatch.setenv("SHIPYARD_CACHE_REF", "reg:5000/cache")
+    monkeypatch.setenv("SHIPYARD_CACHE_PUSH", "1")
+    runner = FakeRunner()
+    said: list[str] = []
+    build_images(workspace(BUILDX, runner, said), images(project)[:1])
+    assert said == [
+        "buildx's 'docker' driver cannot export a build cache: sharing layers as inline "
+        "cache in the pushed images under reg:5000/cache instead"
+    ]
+    assert runner.argvs[-2:] == [
+        ["docker", "tag", "demo-app-api:dev", "reg:5000/cache:demo-app-api-dev"],
+        ["docker", "push", "reg:5000/cache:demo-app-api-dev"],
+    ]
+
+
+def test_a_missing_ca_bundle_is_named_before_any_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SSL_CERT_FILE pointing nowhere stops the build with the variable it came from."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(project / "missing.pem"))
+    runner = FakeRunner()
+    with pytest.raises(ConfigError, match=r"missing.pem \(from SSL_CERT_FILE\) does not exist"):
+        build_images(workspace(CLASSIC, runner, []), images(project))
+    assert runner.argvs == []
+
+
+def test_select_by_service_and_target(project: Path) -> None:
+    """--service picks the image a service runs; --target the images of one stage."""
+    found = images(project)
+    assert [i.ref for i in select(found, service="daemon")] == ["demo-app-web:dev"]
+    assert [i.ref for i in select(found, target="code")] == ["demo-app-code:dev"]
+    with pytest.raises(ConfigError, match="no image to build for service 'api' and target 'web'"):
+        select(found, service="api", target="web")
+
+
+def test_a_service_or_target_typo_gets_a_did_you_mean(tmp_path: Path) -> None:
+    """`--target prodution` names the target it probably meant."""
+    images = [app_image(tmp_path, target="production", services=("api",))]
+    with pytest.raises(ConfigError, match=r"target 'prodution' \(did you mean 'production'\?\)"):
+        select(images, target="prodution")
+    with pytest.raises(ConfigError, match=r"service 'apii' \(did you mean 'api'\?\)"):
+        select(images, service="apii")
