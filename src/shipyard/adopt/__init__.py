@@ -1,7 +1,8 @@
 """``shipyard init``: bring an existing project in.
 
-``detect`` reads what the project already says (its pyproject.toml,
-requirements, code); ``plan`` resolves the settings, shows where each came
-from and writes the files; ``render`` fills the templates under
+``detect`` reads what the project's packaging metadata says (its
+pyproject.toml, requirements, locks) and ``code`` what its Python code says
+(app, variables, services); ``plan`` resolves the settings, shows where each
+came from and writes the files; ``render`` fills the templates under
 ``templates/`` from the one resolved :class:`~shipyard.adopt.render.Adoption`.
 """

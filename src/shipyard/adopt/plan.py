@@ -1,7 +1,8 @@
 """``shipyard init``: bring an existing project in, from what it already says.
 
 Each setting of ``[tool.shipyard.init]`` (``[init]`` in shipyard.toml) is
-either written by the user or found by :mod:`shipyard.adopt.detect`; the first
+either written by the user or found by :mod:`~shipyard.adopt.detect` (packaging)
+and :mod:`~shipyard.adopt.code` (the code); the first
 ``init`` writes every finding there, with its evidence as a comment, so the
 next ``init`` reads the same values and changes nothing. The generated files
 are rendered from those settings alone (:mod:`shipyard.adopt.render`): change a
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import detect, render
+from shipyard.adopt import code, detect, render
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
 
@@ -142,10 +143,10 @@ def findings(root: Path) -> dict[str, detect.Found]:
     """Return what the project says for every init setting, each with its evidence."""
     deps = detect.dependencies(root)
     tool = detect.toolchain(root)
-    kind, app = detect.framework(root, deps)
+    kind, app = code.framework(root, deps)
     installs = detect.is_package(root, tool.value)
-    reads = detect.env_reads(root)
-    services = detect.backing_services(root, deps, reads)
+    reads = code.env_reads(root)
+    services = code.backing_services(root, deps, reads)
     build, runtime = detect.system_packages(deps)
     found = {
         "python": detect.python_version(root),
@@ -160,7 +161,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "app": app,
         "port": detect.Found(8000, "shipyard's default"),
         "services": services,
-        "prepare": detect.prepare_step(root, kind.value),
+        "prepare": code.prepare_step(root, kind.value),
         "test-command": detect.Found("pytest -p no:cacheprovider", "pytest, without its cache"),
         "build-packages": build,
         "runtime-packages": runtime,
@@ -186,15 +187,13 @@ def findings(root: Path) -> dict[str, detect.Found]:
         else detect.Found(path, "the project is not installed: its code runs from /app")
     )
     derived = service_environment(services.value, [r.name for r in reads], deps)
-    module = detect.django_settings(root) if kind.value == "django" else None
+    module = code.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]
-    contract = {
-        r.name: r.default or "" for r in passed if not r.optional or detect.is_secret(r.name)
-    }
+    contract = {r.name: r.default or "" for r in passed if not r.optional or code.is_secret(r.name)}
     optional = [r.name for r in passed if r.name not in contract]
     contract = {
         k: v
@@ -213,7 +212,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         else "none",
     )
     found["secrets"] = detect.Found(
-        [k for k in contract if detect.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
+        [k for k in contract if code.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
     )
     found["environment"] = detect.Found(
         derived,

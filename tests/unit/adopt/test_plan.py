@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import detect, plan, render
+from shipyard.adopt import code, plan, render
 from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError
 from shipyard.env import envcheck, envfiles
@@ -211,4 +211,4 @@ def test_optional_variables_are_documented_not_passed(tmp_path: Path) -> None:
 )
 def test_secret_names(name: str, secret: bool) -> None:
     """PASSWORD, SECRET, TOKEN, KEY make a secret; a name about one (its expiry) does not."""
-    assert detect.is_secret(name) is secret
+    assert code.is_secret(name) is secret

@@ -12,7 +12,7 @@ import yaml
 
 from shipyard.core.errors import ConfigError
 from shipyard.core.workspace import open_workspace
-from shipyard.deploy import swarm
+from shipyard.deploy import converge, stackfile, swarm, swarmsecrets
 from shipyard.env.environment import Environment
 from tests.unit.conftest import app_image
 from tests.unit.fakes import FakeRunner
@@ -69,8 +69,8 @@ def environment() -> Environment:
     )
 
 
-def secrets() -> dict[tuple[str, str], swarm.Secret]:
-    return swarm.secrets_for("demo-swarm", SERVICES, [PASSWORD, "demo"])
+def secrets() -> dict[tuple[str, str], swarmsecrets.Secret]:
+    return swarmsecrets.secrets_for("demo-swarm", SERVICES, [PASSWORD, "demo"])
 
 
 def test_secret_values_move_whole_variables_and_short_ones_only_when_equal() -> None:
@@ -89,7 +89,7 @@ def test_secret_values_move_whole_variables_and_short_ones_only_when_equal() -> 
     assert url.key.startswith("database_url_")
     assert (
         url.key
-        != swarm.secrets_for(
+        != swarmsecrets.secrets_for(
             "demo-swarm",
             {
                 "migrate": {
@@ -105,7 +105,7 @@ def test_secret_values_move_whole_variables_and_short_ones_only_when_equal() -> 
 
 def test_the_stack_file_is_the_model_made_for_swarm() -> None:
     """Pinned images, secrets as files, start-first unless data or jobs, no Compose-only keys."""
-    made = swarm.stack_file(
+    made = stackfile.stack_file(
         environment(), {"demo:production": PIN}, secrets(), only=["api", "db", "migrate"]
     )
     services = made.document["services"]
@@ -154,7 +154,7 @@ def test_the_stack_file_is_the_model_made_for_swarm() -> None:
 
 def test_without_ipvs_services_resolve_by_dns_and_publish_on_the_node() -> None:
     """dnsrr: endpoint mode on every service; a node-published port means stop-first."""
-    made = swarm.stack_file(environment(), {}, {}, endpoint_mode="dnsrr", only=["api"])
+    made = stackfile.stack_file(environment(), {}, {}, endpoint_mode="dnsrr", only=["api"])
     api = made.document["services"]["api"]
     assert api["ports"] == [{"target": 8000, "protocol": "tcp", "mode": "host", "published": 8000}]
     assert api["deploy"]["endpoint_mode"] == "dnsrr"
@@ -162,13 +162,13 @@ def test_without_ipvs_services_resolve_by_dns_and_publish_on_the_node() -> None:
 
 
 def test_profiled_services_are_not_deployed() -> None:
-    assert swarm.deployed_services(environment()) == ["api", "db", "migrate"]
+    assert stackfile.deployed_services(environment()) == ["api", "db", "migrate"]
 
 
 def test_images_that_read_no_file_get_their_secrets_as_variables_at_start() -> None:
     """A shell exports each secret file, then execs the image's own entrypoint and command."""
-    start = swarm.Start(("docker-entrypoint.sh",), ("postgres",))
-    made = swarm.stack_file(environment(), {}, secrets(), only=["db"], starts={"db": start})
+    start = stackfile.Start(("docker-entrypoint.sh",), ("postgres",))
+    made = stackfile.stack_file(environment(), {}, secrets(), only=["db"], starts={"db": start})
     db = made.document["services"]["db"]
     assert db["entrypoint"] == [
         "/bin/sh",
@@ -183,16 +183,16 @@ def test_images_that_read_no_file_get_their_secrets_as_variables_at_start() -> N
 
 
 def test_jobs_needs_converge_first_then_the_jobs_then_everything() -> None:
-    assert swarm.phases(environment(), ["api", "db", "migrate"]) == [
+    assert stackfile.phases(environment(), ["api", "db", "migrate"]) == [
         ["db"],
         ["db", "migrate"],
         ["api", "db", "migrate"],
     ]
-    assert swarm.phases(environment(), ["db"]) == [["db"]]
+    assert stackfile.phases(environment(), ["db"]) == [["db"]]
 
 
-def task(state: str, spec: str = "v2", created: str = "2", error: str = "") -> swarm.Task:
-    return swarm.Task(
+def task(state: str, spec: str = "v2", created: str = "2", error: str = "") -> converge.Task:
+    return converge.Task(
         id=f"t{created}",
         service="s_api",
         state=state,
@@ -203,8 +203,8 @@ def task(state: str, spec: str = "v2", created: str = "2", error: str = "") -> s
     )
 
 
-def service(*tasks: swarm.Task, update: str = "", replicas: int = 2) -> swarm.Service:
-    return swarm.Service(
+def service(*tasks: converge.Task, update: str = "", replicas: int = 2) -> converge.Service:
+    return converge.Service(
         name="s_api",
         replicas=replicas,
         spec={"ContainerSpec": {"Image": "v2", "StopGracePeriod": 10}},
@@ -228,21 +228,21 @@ def service(*tasks: swarm.Task, update: str = "", replicas: int = 2) -> swarm.Se
     ],
 )
 def test_converged_means_every_replica_of_the_new_spec_running(
-    svc: swarm.Service, done: bool, progress: str
+    svc: converge.Service, done: bool, progress: str
 ) -> None:
     """Tasks of an older spec do not count (the engine fills defaults into the service spec)."""
-    verdict = swarm.judge(svc, job=False)
+    verdict = converge.judge(svc, job=False)
     assert (verdict.done, verdict.progress, verdict.failed) == (done, progress, None)
 
 
 def test_a_rolled_back_update_is_a_failure_naming_the_failed_task() -> None:
     failed = task("failed", created="3", error="task: non-zero exit (143): unhealthy container")
-    verdict = swarm.judge(
+    verdict = converge.judge(
         service(task("running", "v1"), failed, update="rollback_completed"), job=False
     )
     assert (verdict.done, verdict.progress, verdict.failed) == (False, "rolled back", failed)
     assert verdict.reason == "update rolled back"
-    assert swarm.judge(
+    assert converge.judge(
         service(task("running"), update="rollback_completed", replicas=1),
         job=False,
         rolling_back=True,
@@ -250,10 +250,10 @@ def test_a_rolled_back_update_is_a_failure_naming_the_failed_task() -> None:
 
 
 def test_jobs_are_done_when_their_newest_task_completed() -> None:
-    assert swarm.judge(service(task("complete"), replicas=1), job=True).progress == "completed"
-    failed = swarm.judge(service(task("failed", error="task: non-zero exit (1)")), job=True)
+    assert converge.judge(service(task("complete"), replicas=1), job=True).progress == "completed"
+    failed = converge.judge(service(task("failed", error="task: non-zero exit (1)")), job=True)
     assert (failed.done, failed.reason) == (False, "task: non-zero exit (1)")
-    assert swarm.judge(service(task("complete", "v1")), job=True).progress == "waiting to start"
+    assert converge.judge(service(task("complete", "v1")), job=True).progress == "waiting to start"
 
 
 @pytest.mark.parametrize(
@@ -288,7 +288,9 @@ def test_secret_values_go_through_a_private_file_never_argv(project: Path) -> No
     runner = FakeRunner(script)
     made = secrets()
     existing = replace(next(iter(made.values())), name="demo-swarm_already_there")
-    created = swarm.create_secrets(open_workspace(runner), "demo-swarm", [*made.values(), existing])
+    created = swarmsecrets.create_secrets(
+        open_workspace(runner), "demo-swarm", [*made.values(), existing]
+    )
     assert sorted(created) == sorted({s.name for s in made.values()})
     assert seen == {s.name: s.value for s in made.values()}
     assert not any(PASSWORD in " ".join(argv) for argv in runner.argvs)
