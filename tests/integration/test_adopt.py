@@ -17,15 +17,18 @@ import subprocess
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from shipyard.adopt import plan
 from shipyard.core.process import SubprocessRunner
 from shipyard.core.workspace import open_workspace
 from shipyard.stack import lintrules
 from tests.integration.realstack import (
+    BIN,
     BUDGET,
     REPO,
     Stack,
@@ -35,6 +38,7 @@ from tests.integration.realstack import (
     production_overhead,
     remove_everything,
 )
+from tests.unit.adopt.variants import variants
 
 FIXTURES = REPO / "tests/fixtures/adopt"
 
@@ -233,3 +237,28 @@ def test_an_adopted_projects_prod_stack_runs_hardened(tmp_path: Path) -> None:
         stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path) -> None:
+    """Every generated Dockerfile passes hadolint's defaults; every overlay, Compose's own config."""
+    commands = []
+    for adoption in variants():
+        root = tmp_path / adoption.project
+        for path, text in plan.rendered(adoption).items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        commands.append((root, [str(BIN / "hadolint"), "--no-color", "docker/Dockerfile"]))
+        for env in ("dev", "test", "ci", "prod"):
+            files = ["-f", "compose/docker-compose.yml", "-f", f"compose/docker-compose.{env}.yml"]
+            config = ["--env-file", "env/.env.ci", "--profile", "*", "config", "--quiet"]
+            commands.append((root, ["docker", "compose", *files, *config]))
+
+    def failure(command: tuple[Path, list[str]]) -> str:
+        root, argv = command
+        done = subprocess.run(argv, cwd=root, capture_output=True, text=True, check=False)
+        return f"{root.name}: {argv}\n{done.stdout}{done.stderr}" if done.returncode else ""
+
+    with ThreadPoolExecutor(4) as pool:
+        failures = [f for f in pool.map(failure, commands) if f]
+    assert len(commands) == 48 * 5
+    assert failures == []
