@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.conftest import write_tree
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 # Each wing and its floor: a module imports its own wing or a lower floor, never
 # a sibling on the same floor (testing, adopt and deploy stay independent).
@@ -119,13 +121,6 @@ def test_no_module_is_oversized() -> None:
     assert {name: n for name, n in sizes.items() if n > MAX_LINES} == {}
 
 
-def write(root: Path, files: Mapping[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 @pytest.mark.parametrize(
     ("files", "wrong"),
     [
@@ -172,13 +167,13 @@ def test_the_checker_sees_an_upward_import(
         "shipyard/tasks/__init__.py": "",
         "shipyard/tasks/images.py": "",
     }
-    root = write(tmp_path, base | files)
+    root = write_tree(tmp_path, base | files)
     assert upward(graph(root)) == wrong
 
 
 def test_the_checker_sees_a_cycle(tmp_path: Path) -> None:
     """A ring of imports inside one wing is a cycle, however long."""
-    root = write(
+    root = write_tree(
         tmp_path,
         {
             "shipyard/__init__.py": "",

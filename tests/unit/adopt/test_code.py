@@ -5,19 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from shipyard.adopt import code, detect
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.unit.conftest import write_tree
 
 
 def test_framework_prefers_a_module_level_app_over_a_factory(tmp_path: Path) -> None:
     """FastAPI: the shallowest `app = FastAPI()` is the entry point, with its line as evidence."""
-    write(
+    write_tree(
         tmp_path,
         {
             "src/svc/__init__.py": "",
@@ -35,9 +28,9 @@ def test_framework_prefers_a_module_level_app_over_a_factory(tmp_path: Path) -> 
 
 def test_flask_factory_and_django_wsgi(tmp_path: Path) -> None:
     """A Flask factory is called by the server; Django's WSGI module comes from manage.py."""
-    flask = write(tmp_path / "f", {"web/__init__.py": "def create_app():\n    pass\n"})
+    flask = write_tree(tmp_path / "f", {"web/__init__.py": "def create_app():\n    pass\n"})
     assert code.framework(flask, {"flask": "requirements.txt"})[1].value == "web:create_app()"
-    django = write(
+    django = write_tree(
         tmp_path / "d",
         {
             "manage.py": 'os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.settings.prod")\n',
@@ -50,7 +43,7 @@ def test_flask_factory_and_django_wsgi(tmp_path: Path) -> None:
 
 def test_env_reads_with_defaults_and_where(tmp_path: Path) -> None:
     """os.environ[], getenv/environ.get defaults, pydantic settings fields, implicit DATABASE_URL."""
-    write(
+    write_tree(
         tmp_path,
         {
             "app/config.py": (

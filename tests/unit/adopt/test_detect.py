@@ -7,14 +7,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.adopt import code, detect
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.unit.conftest import write_tree
 
 
 @pytest.mark.parametrize(
@@ -41,7 +34,7 @@ def test_toolchain_by_lock_first(
     tmp_path: Path, files: dict[str, str], tool: str, evidence: str
 ) -> None:
     """A lock file decides; then [tool.poetry]; then runtime requirements; then metadata."""
-    assert detect.toolchain(write(tmp_path, files)) == detect.Found(tool, evidence)
+    assert detect.toolchain(write_tree(tmp_path, files)) == detect.Found(tool, evidence)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +74,7 @@ def test_toolchain_by_lock_first(
 )
 def test_python_version(tmp_path: Path, files: dict[str, str], version: str) -> None:
     """A pinned file wins; else the newest version every declaration allows."""
-    assert detect.python_version(write(tmp_path, files)).value == version
+    assert detect.python_version(write_tree(tmp_path, files)).value == version
 
 
 def test_backing_services_and_wheel_packages(tmp_path: Path) -> None:
@@ -95,5 +88,5 @@ def test_backing_services_and_wheel_packages(tmp_path: Path) -> None:
 
 def test_project_name_says_where_it_came_from(tmp_path: Path) -> None:
     """No [project].name: the folder's name, and the evidence says so."""
-    found = detect.project_name(write(tmp_path / "svc", {"requirements.txt": "flask\n"}))
+    found = detect.project_name(write_tree(tmp_path / "svc", {"requirements.txt": "flask\n"}))
     assert found == detect.Found("svc", "the folder's name: no [project].name in svc/")
