@@ -1,9 +1,14 @@
 """What a build context sends to the engine: ``.dockerignore`` as Docker reads it.
 
-Docker's rules: patterns are paths relative to the context (a leading ``/``
-is dropped), ``*`` and ``?`` stay within one path segment, ``**`` spans any
-number, a pattern that matches a folder excludes everything below it, ``!``
-re-includes, and the last matching pattern wins.
+BuildKit reads ``<Dockerfile>.dockerignore`` beside the Dockerfile in place of
+the context's ``.dockerignore`` when there is one (``docker/Dockerfile`` ->
+``docker/Dockerfile.dockerignore``): one context, a rule set per image. That is
+how ``shipyard init`` keeps a project's own ``.dockerignore`` for its own
+images while its test image still gets the tests. Docker's rules: patterns
+are paths relative to the context (a leading ``/`` is dropped), ``*`` and
+``?`` stay within one path segment, ``**`` spans any number, a pattern that
+matches a folder excludes everything below it, ``!`` re-includes, and the
+last matching pattern wins.
 """
 
 from __future__ import annotations
@@ -35,9 +40,18 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(out + "(/.*)?")  # a folder's pattern covers what lies below it
 
 
-def read(context: Path) -> list[Pattern]:
-    """Return the patterns of ``context/.dockerignore`` in order ([] without the file)."""
-    path = context / ".dockerignore"
+def ignore_file(context: Path, dockerfile: Path | None = None) -> Path:
+    """Return the ignore file a build of ``dockerfile`` in ``context`` reads (it may not exist)."""
+    if dockerfile is not None:
+        own = dockerfile.with_name(dockerfile.name + ".dockerignore")
+        if own.is_file():
+            return own
+    return context / ".dockerignore"
+
+
+def read(context: Path, dockerfile: Path | None = None) -> list[Pattern]:
+    """Return the patterns the build reads, in order ([] without an ignore file)."""
+    path = ignore_file(context, dockerfile)
     if not path.is_file():
         return []
     patterns = []
@@ -60,9 +74,9 @@ def excluded(path: str, patterns: list[Pattern]) -> bool:
     return result
 
 
-def sent_files(context: Path) -> Iterator[Path]:
+def sent_files(context: Path, dockerfile: Path | None = None) -> Iterator[Path]:
     """Yield every file the context sends to a build (excluded folders are not walked)."""
-    patterns = read(context)
+    patterns = read(context, dockerfile)
     for folder, dirs, files in os.walk(context):
         here = Path(folder)
         rel = here.relative_to(context).as_posix()

@@ -213,14 +213,14 @@ def check_env_files(ws: Workspace) -> Iterator[Check]:
         yield Check("env", "ok", "no env file yet (the first 'inv dev-up' creates env/.env.dev)")
 
 
-def check_scripts(contexts: list[Path]) -> Check:
+def check_scripts(builds: list[tuple[Path, Path | None]]) -> Check:
     """Tell whether a script that goes into an image has Windows line endings (CRLF)."""
-    crlf = []
-    for context in contexts:
-        for path in dockerignore.sent_files(context):
+    crlf = set()
+    for context, dockerfile in builds:
+        for path in dockerignore.sent_files(context, dockerfile):
             script = path.suffix in {".sh", ".bash"} or _has_shebang(path)
             if script and b"\r\n" in path.read_bytes():
-                crlf.append(display_path(path))
+                crlf.add(display_path(path))
     if crlf:
         return Check(
             "scripts",
@@ -274,17 +274,19 @@ def diagnose(
     if ws is None:  # env files and scripts need no engine: only the stack and git
         ws = Workspace(runner, Engine(buildx=False, compose=("docker", "compose")), stack)
     checks += list(check_env_files(ws))
-    contexts = _contexts(ws, env) if engine_up else [stack.root]
-    checks.append(check_scripts(contexts))
+    checks.append(check_scripts(_builds(ws, env) if engine_up else [(stack.root, None)]))
     return checks
 
 
-def _contexts(ws: Workspace, env: str) -> list[Path]:
+def _builds(ws: Workspace, env: str) -> list[tuple[Path, Path | None]]:
+    """Return each build's context and Dockerfile (which says the ignore file it reads)."""
+    fallback: list[tuple[Path, Path | None]] = [(ws.stack.root, None)]
     try:
         environment = resolve(ws, env, create=False)
     except ShipyardError:
-        return [ws.stack.root]
-    return sorted({image.context for image in environment.images}) or [ws.stack.root]
+        return fallback
+    builds = {(image.context, image.dockerfile) for image in environment.images}
+    return sorted(builds) or fallback
 
 
 def as_json(checks: list[Check]) -> list[dict[str, str]]:

@@ -108,18 +108,19 @@ def template_problems(contract: ParsedEnv, template: ParsedEnv) -> list[str]:
     ]
 
 
-def context_problem(context: Path, env_dir: Path) -> str | None:
-    """Find a build context that would send the env files (and their secrets) to the engine."""
+def context_problem(context: Path, env_dir: Path, dockerfile: Path | None = None) -> str | None:
+    """Find a build that would send the env files (and their secrets) to the engine."""
     try:
         inside = env_dir.resolve().relative_to(context.resolve()).as_posix()
     except ValueError:
         return None  # env/ lies outside the context: never sent
     probe = f"{inside}/.env.dev" if inside != "." else ".env.dev"
-    if dockerignore.excluded(probe, dockerignore.read(context)):
+    if dockerignore.excluded(probe, dockerignore.read(context, dockerfile)):
         return None
+    rules = dockerignore.ignore_file(context, dockerfile)
     return (
         f"{display_path(context)}: the build context sends {probe} (and every env file) to "
-        f"the engine: add '{inside}/' to {display_path(context / '.dockerignore')}"
+        f"the engine: add '{inside}/' to {display_path(rules)}"
     )
 
 
@@ -139,14 +140,14 @@ def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> tuple[list[str
     secrets = contract.secrets if contract else frozenset()
     problems: list[str] = []
     dockerfiles: set[Path] = set()
-    contexts: set[Path] = set()
+    builds: set[tuple[Path, Path]] = set()  # (context, Dockerfile): its ignore file
     for env in stack.environments:
         env_file = _lint_env_file(stack, env)
         model = read_model(ws, env, stack.compose_files(env), [env_file])
         problems += compose_problems(model, env)
         try:
             dockerfiles |= {image.dockerfile for image in images_of(model)}
-            contexts |= {image.context for image in images_of(model)}
+            builds |= {(image.context, image.dockerfile) for image in images_of(model)}
         except ConfigError as exc:
             problems.append(f"{env}: {exc.message}")
         log(f"compose config ok for {env} (with {display_path(env_file)})")
@@ -154,7 +155,7 @@ def lint_stack(ws: Workspace, *, log: Callable[[str], object]) -> tuple[list[str
         problems += compose_secret_problems(path, secrets)
     for dockerfile in sorted(dockerfiles):
         problems += dockerfile_problems(dockerfile)
-    problems += [p for c in sorted(contexts) if (p := context_problem(c, stack.env_dir))]
+    problems += sorted({p for c, d in builds if (p := context_problem(c, stack.env_dir, d))})
     if contract:
         templates = sorted(stack.env_dir.glob(".env.*.example"))
         problems += [

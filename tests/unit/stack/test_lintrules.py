@@ -111,6 +111,21 @@ def test_a_context_that_sends_env_files_is_flagged(tmp_path: Path) -> None:
     assert lintrules.context_problem(tmp_path / "app", tmp_path / "env") is None  # outside
 
 
+def test_a_dockerfiles_own_ignore_file_wins_over_the_contexts(tmp_path: Path) -> None:
+    """BuildKit reads docker/Dockerfile.dockerignore in place of .dockerignore: so does lint."""
+    (tmp_path / "env").mkdir()
+    dockerfile = tmp_path / "docker/Dockerfile"
+    dockerfile.parent.mkdir()
+    (tmp_path / ".dockerignore").write_text("env/\n")
+    assert lintrules.context_problem(tmp_path, tmp_path / "env", dockerfile) is None
+    (tmp_path / "docker/Dockerfile.dockerignore").write_text(".git\n")
+    assert lintrules.context_problem(tmp_path, tmp_path / "env", dockerfile) == (
+        f"{tmp_path}: the build context sends env/.env.dev (and every env file) to the engine: "
+        f"add 'env/' to {tmp_path}/docker/Dockerfile.dockerignore"
+    )
+    assert lintrules.context_problem(tmp_path, tmp_path / "env") is None  # other images
+
+
 @pytest.mark.parametrize(
     ("patterns", "path", "out"),
     [
