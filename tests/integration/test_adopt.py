@@ -72,7 +72,7 @@ COMMON = (
     "noxfile.py",
     "Makefile",
     ".gitignore",
-    ".dockerignore",
+    "docker/Dockerfile.dockerignore",
 )
 
 
@@ -151,6 +151,59 @@ def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
     assert again.returncode == 0, again.stderr
     assert "nothing to change" in again.stdout
     assert snapshot(stack.root) == adopted
+
+
+def test_a_project_keeps_its_own_makefile_dockerfile_compose_and_ignore_rules(
+    tmp_path: Path,
+) -> None:
+    """Its own files stay byte for byte; shipyard's go beside them; its suite runs in the image.
+
+    The project's .dockerignore leaves tests/ out of its own image: shipyard's test
+    image still has them, through docker/shipyard.Dockerfile.dockerignore.
+    """
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "own-files", root)
+    (root / "shipyard.toml").write_text(f'project = "{name}"\n')
+    own = ("Makefile", "tasks.py", "noxfile.py", "docker/Dockerfile", "docker-compose.yml")
+    before = {path: (root / path).read_bytes() for path in (*own, ".dockerignore")}
+    stack = Stack(root, name, 0)
+    try:
+        first = stack.run("shipyard", "init")
+        assert first.returncode == 0, first.stdout + first.stderr
+        for path in own[:4]:
+            assert re.search(
+                rf"^  keep +{re.escape(path)}  \(shipyard's is ", first.stdout, re.MULTILINE
+            )
+        ws = open_workspace(SubprocessRunner(echo=False), start=root)
+        assert lintrules.lint_stack(ws, log=lambda _: None)[0] == []
+
+        test = stack.run("nox", "-f", "shipyard_noxfile.py", "-s", "docker-test")
+        assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+        suite = ET.parse(root / "results/junit.xml").getroot().find("testsuite")  # noqa: S314 - our own run's file
+        assert suite is not None
+        assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
+        assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+        shim = subprocess.run(
+            ["make", "-f", "shipyard.mk", "--dry-run", "dev-up"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert shim.stdout == "inv -c shipyard_tasks dev-up\n", shim.stderr
+        listed = stack.run("inv", "-c", "shipyard_tasks", "--list")
+        assert listed.returncode == 0, listed.stderr
+        assert "dev-up" in listed.stdout
+
+        adopted = snapshot(root)
+        forced = stack.run("shipyard", "init", "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert snapshot(root) == adopted
+        assert {path: (root / path).read_bytes() for path in before} == before
+    finally:
+        remove_everything(name)
 
 
 def test_init_over_a_changed_file_refuses_then_force_restores(tmp_path: Path) -> None:

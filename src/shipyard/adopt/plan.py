@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, render
+from shipyard.adopt import detect, render
+from shipyard.adopt.findings import findings
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
 
@@ -53,10 +54,21 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
 TOOLCHAINS = ("uv", "poetry", "pip")
 FRAMEWORKS = ("fastapi", "flask", "django", "none")
 SERVICES = ("postgres", "redis")
-MERGED = (".gitignore", ".dockerignore")  # entries appended, never replaced
-PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
-PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
-REDIS_URL = "redis://redis:6379/0"
+# What marks a file as init's own: the generated header (or, in files from before
+# it had one, shipyard's import). Any other file is the project's: never replaced.
+GENERATED = (
+    "shipyard init",
+    "from shipyard.tasks import namespace",
+    "from shipyard import sessions",
+)
+# Where shipyard's file goes when the project has its own in the usual place,
+# and how to use it from there.
+BESIDE = {
+    "Makefile": ("shipyard.mk", "'make -f shipyard.mk dev-up', or 'include shipyard.mk' in it"),
+    "tasks.py": ("shipyard_tasks.py", "'inv -c shipyard_tasks dev-up'"),
+    "noxfile.py": ("shipyard_noxfile.py", "'nox -f shipyard_noxfile.py -s docker-test'"),
+    "docker/Dockerfile": ("docker/shipyard.Dockerfile", "compose/ builds from it"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,8 @@ class Step:
 
     path: str
     text: str
-    state: str  # new | same | differs | merge
+    state: str  # new | same | differs | merge | kept (the project's own: never written)
+    note: str = ""
 
 
 def _check(table: Mapping[str, Any], where: str) -> None:
@@ -94,134 +107,6 @@ def _check(table: Mapping[str, Any], where: str) -> None:
             f"{where} services: unknown {', '.join(bad)}",
             tip=f"shipyard init knows {', '.join(SERVICES)}; add others to compose/ by hand",
         )
-
-
-def postgres_url(deps: Mapping[str, str]) -> str:
-    """Return the database URL, with SQLAlchemy's driver when it needs one named."""
-    scheme = "postgresql"
-    if "sqlalchemy" in deps and not {"psycopg2", "psycopg2-binary"} & set(deps):
-        driver = next((d for d in ("psycopg", "asyncpg", "pg8000") if d in deps), None)
-        scheme += f"+{driver}" if driver else ""
-    return PG_URL.replace("postgresql://", f"{scheme}://")
-
-
-def service_environment(
-    services: list[str], names: list[str], deps: Mapping[str, str]
-) -> dict[str, str]:
-    """Return compose values for the variables that point at a backing service."""
-    values: dict[str, str] = {}
-    own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
-    for name in names:
-        if "postgres" in services and name in own:  # the database's own contract
-            values[name] = PG_PASSWORD if name == "POSTGRES_PASSWORD" else f"${{{name}}}"
-        elif "postgres" in services:
-            rules = (
-                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
-                (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
-                (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
-                (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
-                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", PG_PASSWORD),
-                (r"(DATABASE|DB|PG)_?(NAME|DATABASE)", "${POSTGRES_DB}"),
-            )
-            for pattern, value in rules:
-                if re.fullmatch(pattern, name):
-                    values[name] = value
-                    break
-        if "redis" in services and name not in values:
-            if re.fullmatch(
-                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)", name
-            ):
-                values[name] = REDIS_URL
-            elif name == "REDIS_HOST":
-                values[name] = "redis"
-            elif name == "REDIS_PORT":
-                values[name] = "6379"
-    return values
-
-
-def findings(root: Path) -> dict[str, detect.Found]:
-    """Return what the project says for every init setting, each with its evidence."""
-    deps = detect.dependencies(root)
-    tool = detect.toolchain(root)
-    kind, app = code.framework(root, deps)
-    installs = detect.is_package(root, tool.value)
-    reads = code.env_reads(root)
-    services = code.backing_services(root, deps, reads)
-    build, runtime = detect.system_packages(deps)
-    found = {
-        "python": detect.python_version(root),
-        "toolchain": tool,
-        "install": detect.runtime_requirements(root)
-        if tool.value == "pip"
-        else detect.Found([], f"{tool.value} installs from its lock"),
-        "install-project": installs,
-        "scm-version": detect.scm_version(root),
-        "test-dependencies": detect.test_dependencies(root, tool.value),
-        "framework": kind,
-        "app": app,
-        "port": detect.Found(8000, "shipyard's default"),
-        "services": services,
-        "prepare": code.prepare_step(root, kind.value),
-        "test-command": detect.Found("pytest -p no:cacheprovider", "pytest, without its cache"),
-        "build-packages": build,
-        "runtime-packages": runtime,
-    }
-    server = render.SERVER_PACKAGES.get(kind.value)
-    missing = [server] if server and server not in deps else []
-    found["extra-packages"] = detect.Found(
-        missing,
-        f"{server} is not a dependency"
-        if missing
-        else (f"{server} is a dependency" if server else "no server to add"),
-    )
-    test_missing = [p for p in ("pytest",) if p not in deps]
-    if kind.value == "django" and "pytest-django" not in deps:
-        test_missing.append("pytest-django")
-    found["extra-test-packages"] = detect.Found(
-        test_missing, "not declared: " + ", ".join(test_missing) if test_missing else "declared"
-    )
-    path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
-    found["python-path"] = (
-        detect.Found([], "the project is installed into the venv")
-        if installs.value
-        else detect.Found(path, "the project is not installed: its code runs from /app")
-    )
-    derived = service_environment(services.value, [r.name for r in reads], deps)
-    module = code.django_settings(root) if kind.value == "django" else None
-    if module:
-        derived["DJANGO_SETTINGS_MODULE"] = module.value
-    # Optional variables (no default, code runs without) stay unset unless secret: an
-    # empty value is not the same as none (`os.environ.get("X") is not None`).
-    passed = [r for r in reads if r.name not in derived]
-    contract = {r.name: r.default or "" for r in passed if not r.optional or code.is_secret(r.name)}
-    optional = [r.name for r in passed if r.name not in contract]
-    contract = {
-        k: v
-        for k, v in contract.items()
-        if k not in {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
-    }
-    where = {r.name: r.where for r in reads}
-    found["env"] = detect.Found(
-        contract,
-        "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",
-    )
-    found["optional-env"] = detect.Found(
-        optional,
-        "read with .get() and no default: not passed (move one to env to pass it)"
-        if optional
-        else "none",
-    )
-    found["secrets"] = detect.Found(
-        [k for k in contract if code.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
-    )
-    found["environment"] = detect.Found(
-        derived,
-        "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
-        or "no variable points at a backing service",
-    )
-    found["health-path"] = detect.Found("", "no health path known: TCP connect")
-    found["skip"] = detect.Found([], "write every file")
-    return found
 
 
 def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
@@ -283,14 +168,32 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         optional_env=tuple(value["optional-env"]),
         environment={str(k): str(v) for k, v in value["environment"].items()},
         health_path=value["health-path"],
+        dockerfile=_beside(root, "docker/Dockerfile"),
+        tasks_file=_beside(root, "tasks.py"),
+        noxfile=_beside(root, "noxfile.py"),
     )
     return adoption, chosen, "init" in tool
 
 
+def is_generated(text: str) -> bool:
+    """Tell whether a file's text is init's (its header), not the project's own."""
+    return any(mark in text for mark in GENERATED)
+
+
+def _projects_own(path: Path) -> bool:
+    return path.is_file() and not is_generated(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _beside(root: Path, path: str) -> str:
+    """Return where init writes ``path``: there, or beside the project's own file."""
+    return BESIDE[path][0] if path in BESIDE and _projects_own(root / path) else path
+
+
 def rendered(adoption: render.Adoption) -> dict[str, str]:
-    """Return every generated file by its path under the project (merged ones excluded)."""
+    """Return every generated file by its usual path under the project (merged ones excluded)."""
     return {
         "docker/Dockerfile": render.dockerfile(adoption),
+        "docker/Dockerfile.dockerignore": render.dockerignore(adoption),
         "compose/docker-compose.yml": render.compose_base(adoption),
         **{
             f"compose/docker-compose.{env}.yml": render.compose_overlay(adoption, env)
@@ -300,7 +203,7 @@ def rendered(adoption: render.Adoption) -> dict[str, str]:
         "env/.env.ci": render.env_file(adoption, ci=True),
         "tasks.py": render.tasks_py(),
         "noxfile.py": render.noxfile_py(),
-        "Makefile": render.makefile(),
+        "Makefile": render.makefile(adoption),
     }
 
 
@@ -342,31 +245,36 @@ def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_tab
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], str]:
-    """Return the steps of an init, the settings chosen, and the settings file's new text."""
+def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], render.Adoption]:
+    """Return the steps of an init, the settings chosen, and the adoption rendered."""
     adoption, chosen, has_init = choose(root)
     settings_path, tool = read_settings(root)
     skip = set(chosen["skip"].value)
     steps = []
-    for path, text in rendered(adoption).items():
-        if path in skip:
+    for usual, text in rendered(adoption).items():
+        if usual in skip:
             continue
+        path = _beside(root, usual)
+        if path != usual:
+            steps.append(Step(usual, "", "kept", f"shipyard's is {path}: {BESIDE[usual][1]}"))
+        if usual == "docker/Dockerfile.dockerignore":  # beside the Dockerfile it serves
+            path = f"{adoption.dockerfile}.dockerignore"
         target = root / path
         if not target.exists():
             steps.append(Step(path, text, "new"))
-        elif target.read_text(encoding="utf-8") == text:
+        elif (old := target.read_text(encoding="utf-8", errors="replace")) == text:
             steps.append(Step(path, text, "same"))
-        else:
+        elif is_generated(old):
             steps.append(Step(path, text, "differs"))
-    for path, block in (
-        (".gitignore", render.GITIGNORE),
-        (".dockerignore", render.DOCKERIGNORE),
-    ):
-        target = root / path
-        old = target.read_text(encoding="utf-8") if target.is_file() else None
-        new = render.merged_lines(old, block)
-        steps.append(Step(path, new, "same" if new == old else ("merge" if old else "new")))
-    new_settings = ""
+        else:
+            note = "the project's own (no `shipyard init` header); shipyard's is not written"
+            steps.append(Step(path, "", "kept", note))
+    target = root / ".gitignore"
+    old_ignore = target.read_text(encoding="utf-8") if target.is_file() else None
+    new = render.merged_lines(old_ignore, render.GITIGNORE)
+    steps.append(
+        Step(".gitignore", new, "same" if new == old_ignore else ("merge" if old_ignore else "new"))
+    )
     if not has_init:
         own_file = settings_path.name == SETTINGS_FILE or not settings_path.is_file()
         old = settings_path.read_text(encoding="utf-8") if settings_path.is_file() else ""
@@ -377,7 +285,7 @@ def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], str]:
             old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + text
         )
         steps.append(Step(settings_path.name, new_settings, "merge" if old else "new"))
-    return steps, chosen, new_settings
+    return steps, chosen, adoption
 
 
 def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
@@ -427,7 +335,7 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         )
     if (root / "pyproject.toml").is_file() and (root / SETTINGS_FILE).is_file():
         say(f"settings: {SETTINGS_FILE} (it wins over [tool.shipyard] in pyproject.toml)")
-    steps, chosen, _ = plan(root)
+    steps, chosen, adoption = plan(root)
     say(f"shipyard init {root}")
     width = max(len(k) for k in chosen)
     for key, found in chosen.items():
@@ -444,12 +352,18 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
             tip="run 'shipyard init --force' to replace them, or list them under "
             "skip in the init settings to keep your own; nothing was written",
         )
-    verb = {"new": "create", "differs": "replace", "merge": "add to", "same": "unchanged"}
+    verb = {
+        "new": "create",
+        "differs": "replace",
+        "merge": "add to",
+        "same": "unchanged",
+        "kept": "keep",
+    }
     for step in steps:
-        say(
-            f"  {'would ' if dry and step.state != 'same' else ''}{verb[step.state]:<9} {step.path}"
-        )
-    changes = [s for s in steps if s.state != "same"]
+        would = "would " if dry and step.state not in {"same", "kept"} else ""
+        note = f"  ({step.note})" if step.note else ""
+        say(f"  {would}{verb[step.state]:<9} {step.path}{note}")
+    changes = [s for s in steps if s.state not in {"same", "kept"}]
     if dry:
         say(f"dry run: {len(changes)} file(s) would change; nothing was written")
         return steps
@@ -461,8 +375,8 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
     if changes:
         say(
             f"wrote {len(changes)} file(s). Next: add shipyard to the project's dev "
-            "dependencies, then 'nox -s docker-test' (the suite in its image) and "
-            "'inv bootstrap' (a healthy dev stack)"
+            f"dependencies, then '{adoption.nox} -s docker-test' (the suite in its image) and "
+            f"'{adoption.inv} bootstrap' (a healthy dev stack)"
         )
     else:
         say("nothing to change: every file is as init would write it")

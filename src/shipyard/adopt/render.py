@@ -71,6 +71,21 @@ class Adoption:
     optional_env: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)  # compose values by name
     health_path: str = ""
+    # Where shipyard's Dockerfile goes: beside the project's own when it has one there.
+    dockerfile: str = "docker/Dockerfile"
+    tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
+    noxfile: str = "noxfile.py"  # shipyard_noxfile.py beside a project's own noxfile.py
+
+    @property
+    def inv(self) -> str:
+        """Return how to call shipyard's tasks (``inv -c shipyard_tasks`` beside the project's)."""
+        module = self.tasks_file.removesuffix(".py")
+        return "inv" if module == "tasks" else f"inv -c {module}"
+
+    @property
+    def nox(self) -> str:
+        """Return how to call shipyard's sessions (``nox -f shipyard_noxfile.py`` beside)."""
+        return "nox" if self.noxfile == "noxfile.py" else f"nox -f {self.noxfile}"
 
     @property
     def serves(self) -> bool:
@@ -242,18 +257,18 @@ def noxfile_py() -> str:
     return TEMPLATES.get_template("noxfile.py.jinja").render()
 
 
-def makefile() -> str:
+def makefile(adoption: Adoption) -> str:
     """Return the Makefile shim: one line a target, each delegating to inv or nox."""
-    return TEMPLATES.get_template("Makefile.jinja").render()
+    return _render("Makefile.jinja", adoption)
 
 
-def _block(template: str) -> tuple[str, ...]:
-    """Return the lines of a block merged into an ignore file: a header comment, then rules."""
-    return tuple(TEMPLATES.get_template(template).render().splitlines())
+def dockerignore(adoption: Adoption) -> str:
+    """Return <Dockerfile>.dockerignore: what shipyard's builds leave out of the context."""
+    return _render("docker/Dockerfile.dockerignore.jinja", adoption)
 
 
-GITIGNORE = _block("gitignore.jinja")
-DOCKERIGNORE = _block("dockerignore.jinja")
+# The lines init adds to the project's .gitignore: a header comment, then rules.
+GITIGNORE = tuple(TEMPLATES.get_template("gitignore.jinja").render().splitlines())
 
 
 def merged_lines(existing: str | None, block: tuple[str, ...]) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import code, plan, render
+from shipyard.adopt import code, findings, plan, render
 from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError
 from shipyard.env import envcheck, envfiles
@@ -104,6 +104,60 @@ def test_skip_keeps_the_projects_own_file(tmp_path: Path) -> None:
     assert (root / "Makefile").read_text() == "all:\n\techo mine\n"
 
 
+OWN = {
+    "Makefile": "test:\n\tpytest -q\n",
+    "tasks.py": "def send_welcome(address):\n    return address\n",
+    "noxfile.py": "import nox\n",
+    "docker/Dockerfile": "FROM python:3.12-slim\n",
+    ".dockerignore": "tests/\n",
+}
+
+
+def test_the_projects_own_files_are_kept_and_shipyards_go_beside(tmp_path: Path) -> None:
+    """Its Makefile, tasks.py, noxfile.py and Dockerfile stay byte for byte, even with --force."""
+    root = project(tmp_path, {**FLASK, **OWN})
+    lines: list[str] = []
+    steps = plan.init(root, dry=False, force=False, say=lines.append)
+    assert {s.path: s.note for s in steps if s.state == "kept"} == {
+        "Makefile": "shipyard's is shipyard.mk: 'make -f shipyard.mk dev-up', or 'include shipyard.mk' in it",
+        "tasks.py": "shipyard's is shipyard_tasks.py: 'inv -c shipyard_tasks dev-up'",
+        "noxfile.py": "shipyard's is shipyard_noxfile.py: 'nox -f shipyard_noxfile.py -s docker-test'",
+        "docker/Dockerfile": "shipyard's is docker/shipyard.Dockerfile: compose/ builds from it",
+    }
+    assert {name: (root / name).read_text() for name in OWN} == OWN
+    assert "\tinv -c shipyard_tasks dev-up\n" in (root / "shipyard.mk").read_text()
+    assert (root / "shipyard_tasks.py").read_text() == render.tasks_py()
+    assert (
+        "dockerfile: docker/shipyard.Dockerfile"
+        in (root / "compose/docker-compose.yml").read_text()
+    )
+    rules = (root / "docker/shipyard.Dockerfile.dockerignore").read_text().splitlines()
+    assert "env/" in rules
+    assert "tests/" not in rules
+    assert lines[-1].endswith(
+        "then 'nox -f shipyard_noxfile.py -s docker-test' (the suite in its image) and "
+        "'inv -c shipyard_tasks bootstrap' (a healthy dev stack)"
+    )
+    again = plan.init(root, dry=False, force=True, say=lambda _: None)
+    assert {s.state for s in again} == {"same", "kept"}
+    assert {name: (root / name).read_text() for name in OWN} == OWN
+
+
+def test_a_hand_edited_generated_file_still_refuses(tmp_path: Path) -> None:
+    """A file with init's header that was edited is init's own: refused, then --force replaces it."""
+    root = project(tmp_path)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    makefile = root / "Makefile"
+    generated = makefile.read_text()
+    makefile.write_text(generated + "mine:\n\techo mine\n")
+    with pytest.raises(
+        ConfigError, match=r"1 file\(s\) exist and differ from what init writes: Makefile"
+    ):
+        plan.init(root, dry=False, force=False, say=lambda _: None)
+    plan.init(root, dry=False, force=True, say=lambda _: None)
+    assert makefile.read_text() == generated
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
@@ -148,7 +202,7 @@ def test_service_environment_points_variables_at_the_services() -> None:
         "LOG_LEVEL",
     ]
     deps = {"sqlalchemy": "x", "asyncpg": "x"}
-    assert plan.service_environment(["postgres", "redis"], names, deps) == {
+    assert findings.service_environment(["postgres", "redis"], names, deps) == {
         "DATABASE_URL": f"postgresql+asyncpg://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}",
         "DB_HOST": "db",
         "DB_PORT": "5432",

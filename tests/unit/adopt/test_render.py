@@ -18,11 +18,12 @@ UPDATE = "SHIPYARD_UPDATE_GOLDEN"  # =1 rewrites the pinned files after a delibe
 
 def generated(root: Path) -> str:
     """Return every file init writes for ``root``, each under a ``==> path <==`` line."""
-    adoption, _, _ = plan.choose(root)
-    files = plan.rendered(adoption)
-    files[".gitignore"] = render.merged_lines(None, render.GITIGNORE)
-    files[".dockerignore"] = render.merged_lines(None, render.DOCKERIGNORE)
-    return "".join(f"==> {path} <==\n{text}" for path, text in sorted(files.items()))
+    steps, _, _ = plan.plan(root)
+    return "".join(
+        f"==> {s.path} <==\n{s.text}"
+        for s in sorted(steps, key=lambda s: s.path)
+        if s.state != "kept"
+    )
 
 
 @pytest.mark.parametrize("fixture", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))

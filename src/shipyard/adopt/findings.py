@@ -1,0 +1,147 @@
+"""What ``init`` finds for each of its settings, with the evidence, from detect and code.
+
+``detect`` reads the packaging (pyproject.toml, requirements, locks) and
+``code`` the Python code; this module turns both into one finding per
+setting of ``[tool.shipyard.init]`` and wires the variables that point at a
+backing service to it (a ``DATABASE_URL`` to the ``db`` service).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from shipyard.adopt import code, detect, render
+
+PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
+PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
+REDIS_URL = "redis://redis:6379/0"
+
+
+def postgres_url(deps: Mapping[str, str]) -> str:
+    """Return the database URL, with SQLAlchemy's driver when it needs one named."""
+    scheme = "postgresql"
+    if "sqlalchemy" in deps and not {"psycopg2", "psycopg2-binary"} & set(deps):
+        driver = next((d for d in ("psycopg", "asyncpg", "pg8000") if d in deps), None)
+        scheme += f"+{driver}" if driver else ""
+    return PG_URL.replace("postgresql://", f"{scheme}://")
+
+
+def service_environment(
+    services: list[str], names: list[str], deps: Mapping[str, str]
+) -> dict[str, str]:
+    """Return compose values for the variables that point at a backing service."""
+    values: dict[str, str] = {}
+    own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    for name in names:
+        if "postgres" in services and name in own:  # the database's own contract
+            values[name] = PG_PASSWORD if name == "POSTGRES_PASSWORD" else f"${{{name}}}"
+        elif "postgres" in services:
+            rules = (
+                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
+                (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
+                (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
+                (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
+                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", PG_PASSWORD),
+                (r"(DATABASE|DB|PG)_?(NAME|DATABASE)", "${POSTGRES_DB}"),
+            )
+            for pattern, value in rules:
+                if re.fullmatch(pattern, name):
+                    values[name] = value
+                    break
+        if "redis" in services and name not in values:
+            if re.fullmatch(
+                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)", name
+            ):
+                values[name] = REDIS_URL
+            elif name == "REDIS_HOST":
+                values[name] = "redis"
+            elif name == "REDIS_PORT":
+                values[name] = "6379"
+    return values
+
+
+def findings(root: Path) -> dict[str, detect.Found]:
+    """Return what the project says for every init setting, each with its evidence."""
+    deps = detect.dependencies(root)
+    tool = detect.toolchain(root)
+    kind, app = code.framework(root, deps)
+    installs = detect.is_package(root, tool.value)
+    reads = code.env_reads(root)
+    services = code.backing_services(root, deps, reads)
+    build, runtime = detect.system_packages(deps)
+    found = {
+        "python": detect.python_version(root),
+        "toolchain": tool,
+        "install": detect.runtime_requirements(root)
+        if tool.value == "pip"
+        else detect.Found([], f"{tool.value} installs from its lock"),
+        "install-project": installs,
+        "scm-version": detect.scm_version(root),
+        "test-dependencies": detect.test_dependencies(root, tool.value),
+        "framework": kind,
+        "app": app,
+        "port": detect.Found(8000, "shipyard's default"),
+        "services": services,
+        "prepare": code.prepare_step(root, kind.value),
+        "test-command": detect.Found("pytest -p no:cacheprovider", "pytest, without its cache"),
+        "build-packages": build,
+        "runtime-packages": runtime,
+    }
+    server = render.SERVER_PACKAGES.get(kind.value)
+    missing = [server] if server and server not in deps else []
+    found["extra-packages"] = detect.Found(
+        missing,
+        f"{server} is not a dependency"
+        if missing
+        else (f"{server} is a dependency" if server else "no server to add"),
+    )
+    test_missing = [p for p in ("pytest",) if p not in deps]
+    if kind.value == "django" and "pytest-django" not in deps:
+        test_missing.append("pytest-django")
+    found["extra-test-packages"] = detect.Found(
+        test_missing, "not declared: " + ", ".join(test_missing) if test_missing else "declared"
+    )
+    path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
+    found["python-path"] = (
+        detect.Found([], "the project is installed into the venv")
+        if installs.value
+        else detect.Found(path, "the project is not installed: its code runs from /app")
+    )
+    derived = service_environment(services.value, [r.name for r in reads], deps)
+    module = code.django_settings(root) if kind.value == "django" else None
+    if module:
+        derived["DJANGO_SETTINGS_MODULE"] = module.value
+    # Optional variables (no default, code runs without) stay unset unless secret: an
+    # empty value is not the same as none (`os.environ.get("X") is not None`).
+    passed = [r for r in reads if r.name not in derived]
+    contract = {r.name: r.default or "" for r in passed if not r.optional or code.is_secret(r.name)}
+    optional = [r.name for r in passed if r.name not in contract]
+    contract = {
+        k: v
+        for k, v in contract.items()
+        if k not in {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    }
+    where = {r.name: r.where for r in reads}
+    found["env"] = detect.Found(
+        contract,
+        "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",
+    )
+    found["optional-env"] = detect.Found(
+        optional,
+        "read with .get() and no default: not passed (move one to env to pass it)"
+        if optional
+        else "none",
+    )
+    found["secrets"] = detect.Found(
+        [k for k in contract if code.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
+    )
+    found["environment"] = detect.Found(
+        derived,
+        "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
+        or "no variable points at a backing service",
+    )
+    found["health-path"] = detect.Found("", "no health path known: TCP connect")
+    found["skip"] = detect.Found([], "write every file")
+    return found
