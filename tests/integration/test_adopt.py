@@ -313,5 +313,5 @@ def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path
 
     with ThreadPoolExecutor(4) as pool:
         failures = [f for f in pool.map(failure, commands) if f]
-    assert len(commands) == 48 * 5
+    assert len(commands) == 60 * 5
     assert failures == []

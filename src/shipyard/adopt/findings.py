@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipyard.adopt import code, detect, render
+from shipyard.adopt import code, detect, render, variables
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
@@ -68,8 +68,8 @@ def findings(root: Path) -> dict[str, detect.Found]:
     tool = detect.toolchain(root)
     kind, app = code.framework(root, deps)
     installs = detect.is_package(root, tool.value)
-    reads = code.env_reads(root)
-    services = code.backing_services(root, deps, reads)
+    reads = variables.env_reads(root)
+    services = code.backing_services(root, deps, [r.name for r in reads])
     build, runtime = detect.system_packages(deps)
     found = {
         "python": detect.python_version(root),
@@ -116,7 +116,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]
-    contract = {r.name: r.default or "" for r in passed if not r.optional or code.is_secret(r.name)}
+    contract = {r.name: r.default or "" for r in passed if not r.optional or r.secret}
     optional = [r.name for r in passed if r.name not in contract]
     contract = {
         k: v
@@ -134,8 +134,10 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if optional
         else "none",
     )
+    secret = {r.name for r in reads if r.secret}
     found["secrets"] = detect.Found(
-        [k for k in contract if code.is_secret(k)], "names with PASSWORD, SECRET, TOKEN or KEY"
+        [k for k in contract if k in secret],
+        "SecretStr, or a PASSWORD/SECRET/TOKEN/KEY name not read as a number or a flag",
     )
     found["environment"] = detect.Found(
         derived,

@@ -35,7 +35,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "test-dependencies": (list, "group:G, extra:E or requirement files for the tests"),
     "extra-packages": (list, "packages the runtime needs and the project lacks"),
     "extra-test-packages": (list, "packages the tests need and the project lacks"),
-    "framework": (str, "fastapi, flask, django or none"),
+    "framework": (str, "fastapi, litestar, flask, django or none"),
     "app": (str, "the ASGI/WSGI app: module:attr or module:factory()"),
     "port": (int, "the port the app listens on"),
     "services": (list, "backing services: postgres, redis"),
@@ -52,7 +52,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "environment": (dict, "what the app's containers see beyond the contract"),
 }
 TOOLCHAINS = ("uv", "poetry", "pip")
-FRAMEWORKS = ("fastapi", "flask", "django", "none")
+FRAMEWORKS = ("fastapi", "litestar", "flask", "django", "none")
 SERVICES = ("postgres", "redis")
 # What marks a file as init's own: the generated header (or, in files from before
 # it had one, shipyard's import). Any other file is the project's: never replaced.

@@ -24,7 +24,13 @@ UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.9"
 POETRY = ("poetry==2.5.1", "poetry-plugin-export==1.10.1")
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 PIP = "pip install --no-cache-dir --disable-pip-version-check"
-SERVER_PACKAGES = {"fastapi": "uvicorn", "flask": "gunicorn", "django": "gunicorn"}
+SERVER_PACKAGES = {
+    "fastapi": "uvicorn",
+    "litestar": "uvicorn",
+    "flask": "gunicorn",
+    "django": "gunicorn",
+}
+ASGI = frozenset({"fastapi", "litestar"})  # served by uvicorn; the rest by gunicorn
 BACKING = {"postgres": "db", "redis": "redis"}
 # What each backing service's entrypoint writes on a read-only root (its tmpfs).
 BACKING_TMPFS = {"postgres": "[/tmp, /var/run/postgresql]", "redis": "[/tmp]"}
@@ -96,7 +102,7 @@ class Adoption:
         """Return the command that serves the app (with reload in development)."""
         address = f"0.0.0.0:{self.port}"
         app = self.app
-        if self.framework == "fastapi":
+        if self.framework in ASGI:
             factory = ["--factory"] if app.endswith("()") else []
             argv = ["uvicorn", app.removesuffix("()"), *factory]
             argv += ["--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104

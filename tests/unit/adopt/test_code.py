@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipyard.adopt import code, detect
+from shipyard.adopt import code, detect, variables
 from tests.unit.conftest import write_tree
 
 
@@ -61,11 +61,110 @@ def test_env_reads_with_defaults_and_where(tmp_path: Path) -> None:
             "tests/conftest.py": "import os\nos.environ['ONLY_IN_TESTS']\n",
         },
     )
-    assert code.env_reads(tmp_path) == [
-        code.EnvRead("API_TOKEN", None, "app/config.py:2"),
-        code.EnvRead("DATABASE_URL", None, "app/config.py:10", optional=True),
-        code.EnvRead("LOG_LEVEL", "info", "app/config.py:3"),
-        code.EnvRead("REDIS_HOST", "localhost", "app/config.py:8"),
-        code.EnvRead("SENTRY_DSN", None, "app/config.py:6", optional=True),
-        code.EnvRead("WORKERS", "4", "app/config.py:4"),
+    assert variables.env_reads(tmp_path) == [
+        variables.EnvRead("API_TOKEN", None, "app/config.py:2"),
+        variables.EnvRead("DATABASE_URL", None, "app/config.py:10", optional=True),
+        variables.EnvRead("LOG_LEVEL", "info", "app/config.py:3"),
+        variables.EnvRead("REDIS_HOST", "localhost", "app/config.py:8"),
+        variables.EnvRead("SENTRY_DSN", None, "app/config.py:6", optional=True),
+        variables.EnvRead("WORKERS", "4", "app/config.py:4", kind="typed"),
     ]
+
+
+def test_an_app_built_by_a_factory_call_and_litestar(tmp_path: Path) -> None:
+    """`app = get_application()` is the app when that function builds one; Litestar is itself."""
+    fastapi = write_tree(
+        tmp_path / "fa",
+        {
+            "svc/main.py": (
+                "from fastapi import FastAPI\n"
+                "def get_application(settings=None):\n"
+                "    application = FastAPI()\n"
+                "    return application\n"
+                "app = get_application()\n"
+            ),
+        },
+    )
+    kind, app = code.framework(fastapi, {"fastapi": "requirements.txt"})
+    assert (kind.value, app) == (
+        "fastapi",
+        detect.Found("svc.main:app", "svc/main.py:5 app = get_application()"),
+    )
+    litestar = write_tree(
+        tmp_path / "ls",
+        {
+            "shop/app.py": "from litestar import Litestar\ndef create_app():\n    return Litestar([])\n"
+        },
+    )
+    deps = {"litestar": "pyproject.toml [project]", "starlette": "uv.lock"}
+    kind, app = code.framework(litestar, deps)
+    assert (kind.value, app.value) == ("litestar", "shop.app:create_app()")
+
+
+def test_variables_through_the_projects_helpers_and_not_a_requests_environ(tmp_path: Path) -> None:
+    """One level of the project's own helper counts; WSGI request keys are no variables."""
+    write_tree(
+        tmp_path,
+        {
+            "conf/env.py": (
+                "import os\n"
+                "def envsecret(name, default=None):\n"
+                "    return os.environ.get(name, default)\n"
+            ),
+            "conf/settings.py": (
+                "from conf.env import envsecret\n"
+                "DB_PASSWORD = envsecret('DB_PASSWORD')\n"
+                "REGION = envsecret('REGION', 'eu')\n"
+            ),
+            "web/wsgi.py": (
+                "from os import environ\n"
+                "def app(environ, start_response):\n"
+                "    host = environ['HTTP_HOST']\n"
+                "    path = environ.get('PATH_INFO')\n"
+                "def view(request):\n"
+                "    return request.environ['CUSTOM_HEADER']\n"
+            ),
+        },
+    )
+    assert variables.env_reads(tmp_path) == [
+        variables.EnvRead("DB_PASSWORD", None, "conf/settings.py:2"),
+        variables.EnvRead("REGION", "eu", "conf/settings.py:3"),
+    ]
+
+
+def test_a_value_used_as_a_number_or_a_flag_is_no_secret(tmp_path: Path) -> None:
+    """int(), a boolean default or parser, and typed settings fields make a setting, not a secret."""
+    write_tree(
+        tmp_path,
+        {
+            "app/config.py": (
+                "import os\n"
+                "AGE = int(os.getenv('JWT_TOKEN_LIFETIME', '3600'))\n"
+                "LOGIN = os.getenv('PASSWORD_LOGIN', 'true')\n"
+                "KEY = os.environ['API_KEY']\n"
+                "class Base(BaseSettings):\n"
+                "    pass\n"
+                "class Settings(Base):\n"
+                "    signing_key: SecretStr\n"
+                "    token_retries: int = 3\n"
+                "    redis: str = Field('redis://r', env='REDIS_DSN')\n"
+                "    class Config:\n"
+                "        env_prefix = 'app_'\n"
+                "class Other(BaseSettings):\n"
+                "    model_config = SettingsConfigDict(env_prefix='SVC_')\n"
+                "    secret_key_path: str = '/run/key'\n"
+            ),
+        },
+    )
+    reads = {r.name: r for r in variables.env_reads(tmp_path)}
+    assert {name: read.secret for name, read in reads.items()} == {
+        "API_KEY": True,
+        "APP_SIGNING_KEY": True,
+        "APP_TOKEN_RETRIES": False,
+        "JWT_TOKEN_LIFETIME": False,
+        "PASSWORD_LOGIN": False,
+        "REDIS_DSN": False,
+        "SVC_SECRET_KEY_PATH": False,
+    }
+    assert reads["REDIS_DSN"].default == "redis://r"
+    assert reads["APP_SIGNING_KEY"].kind == "secret"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import code, findings, plan, render
+from shipyard.adopt import findings, plan, render, variables
 from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError
 from shipyard.env import envcheck, envfiles
@@ -265,4 +265,4 @@ def test_optional_variables_are_documented_not_passed(tmp_path: Path) -> None:
 )
 def test_secret_names(name: str, secret: bool) -> None:
     """PASSWORD, SECRET, TOKEN, KEY make a secret; a name about one (its expiry) does not."""
-    assert code.is_secret(name) is secret
+    assert variables.is_secret(name) is secret

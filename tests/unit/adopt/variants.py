@@ -12,7 +12,7 @@ def variants() -> list[render.Adoption]:
     out = []
     kinds = itertools.product(
         ["uv", "poetry", "pip"],
-        ["fastapi", "flask", "django", "none"],
+        ["fastapi", "litestar", "flask", "django", "none"],
         [(), ("postgres",), ("redis",), ("postgres", "redis")],
     )
     for n, (toolchain, framework, services) in enumerate(kinds):
