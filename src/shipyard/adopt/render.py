@@ -22,6 +22,8 @@ import jinja2
 
 UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.9"
 POETRY = ("poetry==2.5.1", "poetry-plugin-export==1.10.1")
+# Poetry 2.3 and plugin-export 1.10 need Python 3.10: the last releases that run on 3.9.
+POETRY_FOR = {"3.9": ("poetry==2.2.1", "poetry-plugin-export==1.9.0")}
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 PIP = "pip install --no-cache-dir --disable-pip-version-check"
 SERVER_PACKAGES = {
@@ -147,7 +149,7 @@ def dockerfile(adoption: Adoption) -> str:
         "docker/Dockerfile.jinja",
         adoption,
         uv_image=UV_IMAGE,
-        poetry=POETRY,
+        poetry=POETRY_FOR.get(adoption.python, POETRY),
         pip_install=pip_install,
         top_requirements=[f for f in adoption.requirement_files if "/" not in f],
         requirement_folders=folders,

@@ -60,6 +60,20 @@ def test_toolchain_by_lock_first(
         ({"pyproject.toml": "[project]\nrequires-python='>=3.13'\n"}, "3.13"),
         ({".github/workflows/ci.yml": "python-version: ['3.9', '3.10']\n", "setup.py": ""}, "3.10"),
         ({}, "3.12"),
+        (
+            {
+                "Dockerfile": "FROM python:3.10-slim AS base\n",
+                "pyproject.toml": "[project]\nrequires-python='>=3.9'\n",
+            },
+            "3.10",
+        ),
+        (
+            {
+                "docker/app/Dockerfile": "FROM --platform=$BUILDPLATFORM python:3.9\n",
+                "pyproject.toml": "[project]\nrequires-python='>=3.11'\n",
+            },
+            "3.12",
+        ),
     ],
     ids=[
         "python-version-file",
@@ -70,6 +84,8 @@ def test_toolchain_by_lock_first(
         "newer-only",
         "ci-matrix",
         "default",
+        "own-dockerfile",
+        "own-dockerfile-not-allowed",
     ],
 )
 def test_python_version(tmp_path: Path, files: dict[str, str], version: str) -> None:
@@ -90,3 +106,21 @@ def test_project_name_says_where_it_came_from(tmp_path: Path) -> None:
     """No [project].name: the folder's name, and the evidence says so."""
     found = detect.project_name(write_tree(tmp_path / "svc", {"requirements.txt": "flask\n"}))
     assert found == detect.Found("svc", "the folder's name: no [project].name in svc/")
+
+
+def test_test_requirements_by_content_through_includes(tmp_path: Path) -> None:
+    """No file is named for tests: the one whose -r includes hold pytest is the test file."""
+    root = write_tree(
+        tmp_path,
+        {
+            "requirements/base.txt": "django==5.2\n",
+            "requirements/production.txt": "-r base.txt\ngunicorn\n",
+            "requirements/local.txt": "-r base.txt\n-r tools.txt\n",
+            "requirements/tools.txt": "pytest==9.2.0\npytest-django\n",
+        },
+    )
+    found = detect.test_dependencies(root, "pip")
+    assert found == detect.Found(
+        ["requirements/local.txt"],
+        "requirements/local.txt; by content: it (or a file it includes) holds pytest",
+    )

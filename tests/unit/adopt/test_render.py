@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -58,3 +59,18 @@ def test_every_variant_renders_the_same_bytes_twice_and_its_yaml_loads(
     ]
     uv = ["uv"] if adoption.toolchain == "uv" else []
     assert stages == [*uv, "tini", "base", "builder", "development", "test", "production"]
+
+
+@pytest.mark.parametrize(
+    ("python", "pins"),
+    [
+        ("3.9", "poetry==2.2.1 poetry-plugin-export==1.9.0"),
+        ("3.10", "poetry==2.5.1 poetry-plugin-export==1.10.1"),
+        ("3.13", "poetry==2.5.1 poetry-plugin-export==1.10.1"),
+    ],
+)
+def test_poetry_is_one_that_runs_on_the_images_python(python: str, pins: str) -> None:
+    """Poetry 2.3+ needs Python 3.10: a 3.9 image gets the last Poetry that runs there."""
+    adoption = next(a for a in variants() if a.toolchain == "poetry")
+    text = render.dockerfile(dataclasses.replace(adoption, python=python))
+    assert f"--disable-pip-version-check {pins}\n" in text
