@@ -109,6 +109,17 @@ def _check(table: Mapping[str, Any], where: str) -> None:
         )
 
 
+def _chosen(found: detect.Found, own: object, where: str) -> detect.Found:
+    """Return the user's setting over the finding: per entry for a table, whole otherwise."""
+    if own is None:
+        return found
+    if isinstance(own, dict) and isinstance(found.value, dict):
+        extra = [k for k in found.value if k not in own]
+        more = f"; found: {', '.join(extra)} ({found.evidence})" if extra else ""
+        return detect.Found(found.value | own, f"{where}{more}")
+    return detect.Found(own, where)
+
+
 def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
     """Return the adoption, each setting with where it came from, and whether settings exist."""
     settings_path, tool = read_settings(root)
@@ -125,10 +136,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
     init_table = init_table or {}
     _check(init_table, where)
     found = findings(root)
-    chosen = {
-        key: detect.Found(init_table[key], where) if key in init_table else found[key]
-        for key in INIT_KEYS
-    }
+    chosen = {key: _chosen(found[key], init_table.get(key), where) for key in INIT_KEYS}
     if isinstance(tool.get("project"), str):
         name = detect.Found(tool["project"], f"project in {settings_path.name}")
     else:
@@ -217,6 +225,12 @@ def _toml_value(value: object) -> str:
     return json.dumps(str(value))
 
 
+def _setting_line(key: str, found: detect.Found) -> str:
+    """Return ``key = value  # evidence`` (the evidence on one line, 150 characters at most)."""
+    evidence = re.sub(r"\s+", " ", found.evidence)[:150]
+    return f"{key} = {_toml_value(found.value)}  # {evidence}"
+
+
 def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_table: bool) -> str:
     """Return the settings init adds: every finding, its evidence as a comment."""
     prefix = "" if own_file else "tool.shipyard."
@@ -237,8 +251,7 @@ def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_tab
         if isinstance(found.value, dict):
             tables.append((key, found))
             continue
-        comment = re.sub(r"\s+", " ", found.evidence)[:150]
-        lines.append(f"{key} = {_toml_value(found.value)}  # {comment}")
+        lines.append(_setting_line(key, found))
     for key, found in tables:
         lines.append(f"[{prefix}init.{key}]")
         lines += [f"{k} = {_toml_value(v)}" for k, v in found.value.items()]
@@ -248,7 +261,6 @@ def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_tab
 def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], render.Adoption]:
     """Return the steps of an init, the settings chosen, and the adoption rendered."""
     adoption, chosen, has_init = choose(root)
-    settings_path, tool = read_settings(root)
     skip = set(chosen["skip"].value)
     steps = []
     for usual, text in rendered(adoption).items():
@@ -275,17 +287,63 @@ def plan(root: Path) -> tuple[list[Step], dict[str, detect.Found], render.Adopti
     steps.append(
         Step(".gitignore", new, "same" if new == old_ignore else ("merge" if old_ignore else "new"))
     )
-    if not has_init:
-        own_file = settings_path.name == SETTINGS_FILE or not settings_path.is_file()
-        old = settings_path.read_text(encoding="utf-8") if settings_path.is_file() else ""
-        text = settings_text(chosen, own_file=own_file, has_table=bool(tool))
-        if not settings_path.is_file():
-            settings_path = root / SETTINGS_FILE
-        new_settings = (
-            old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + text
-        )
-        steps.append(Step(settings_path.name, new_settings, "merge" if old else "new"))
+    steps += _settings_step(root, chosen, has_init=has_init)
     return steps, chosen, adoption
+
+
+def _settings_step(root: Path, chosen: Mapping[str, detect.Found], *, has_init: bool) -> list[Step]:
+    """Return the step that records the findings in the settings file, if it changes."""
+    settings_path, tool = read_settings(root)
+    own_file = settings_path.name == SETTINGS_FILE or not settings_path.is_file()
+    old = settings_path.read_text(encoding="utf-8") if settings_path.is_file() else ""
+    if has_init:
+        recorded = record_missing(old, chosen, tool["init"], own_file=own_file)
+        return [Step(settings_path.name, recorded, "merge")] if recorded != old else []
+    text = settings_text(chosen, own_file=own_file, has_table=bool(tool))
+    if not settings_path.is_file():
+        settings_path = root / SETTINGS_FILE
+    new = old + ("\n" if old and not old.endswith("\n") else "") + ("\n" if old else "") + text
+    return [Step(settings_path.name, new, "merge" if old else "new")]
+
+
+def _insert_after(text: str, table: str, lines: list[str]) -> str | None:
+    """Return ``text`` with ``lines`` right under the ``[table]`` header (None without one)."""
+    header = re.compile(rf"^\[\s*{re.escape(table)}\s*\][ \t]*(#[^\n]*)?\n", re.MULTILINE)
+    match = header.search(text)
+    if not match:
+        return None
+    return text[: match.end()] + "".join(f"{line}\n" for line in lines) + text[match.end() :]
+
+
+def record_missing(
+    text: str, chosen: Mapping[str, detect.Found], own: Mapping[str, Any], *, own_file: bool
+) -> str:
+    """Return the settings with every finding the user did not set written in, with evidence.
+
+    A table the user started before init keeps what they wrote; the rest of the
+    findings go under it, so the next init reads them back and changes nothing.
+    """
+    table = "init" if own_file else "tool.shipyard.init"
+    scalars = [
+        _setting_line(key, found)
+        for key, found in chosen.items()
+        if key in INIT_KEYS and key not in own and not isinstance(found.value, dict)
+    ]
+    if scalars:
+        found = "# found by `shipyard init`: edit a value, then run `shipyard init --force`"
+        text = _insert_after(text, table, [found, *scalars]) or text
+    for key in (k for k in INIT_KEYS if isinstance(chosen[k].value, dict)):
+        mine = own.get(key)
+        entries = [
+            f"{k} = {_toml_value(v)}"
+            for k, v in chosen[key].value.items()
+            if not isinstance(mine, dict) or k not in mine
+        ]
+        if mine is None:
+            text += "".join(f"{line}\n" for line in [f"[{table}.{key}]", *entries])
+        elif isinstance(mine, dict) and entries:
+            text = _insert_after(text, f"{table}.{key}", entries) or text
+    return text
 
 
 def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:

@@ -158,6 +158,32 @@ def test_a_hand_edited_generated_file_still_refuses(tmp_path: Path) -> None:
     assert makefile.read_text() == generated
 
 
+def test_settings_written_before_init_are_a_delta_and_the_rest_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """A table the user started overrides what it names; every other finding is written in."""
+    root = project(tmp_path, {**FLASK, "pyproject.toml": '[project]\nname = "svc"\n'})
+    mine = (
+        '[tool.shipyard]\nproject = "svc"\n\n'
+        '[tool.shipyard.init]\npython = "3.11"  # ours\n\n'
+        '[tool.shipyard.init.env]\nGREETING = "hola"\n'
+    )
+    (root / "pyproject.toml").write_text('[project]\nname = "svc"\n\n' + mine)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    text = (root / "pyproject.toml").read_text()
+    settings = tomllib.loads(text)["tool"]["shipyard"]["init"]
+    assert settings["python"] == "3.11"
+    assert settings["env"] == {"GREETING": "hola", "SECRET_KEY": ""}
+    assert settings["toolchain"] == "pip"
+    assert set(settings) == set(plan.INIT_KEYS)
+    assert 'python = "3.11"  # ours\n' in text
+    assert "GREETING=hola\n" in (root / "env/.env.example").read_text()
+    before = tree(root)
+    steps = plan.init(root, dry=False, force=False, say=lambda _: None)
+    assert {s.state for s in steps} == {"same"}
+    assert tree(root) == before
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
