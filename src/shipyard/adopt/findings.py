@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from shipyard.adopt import code, detect, render, variables
+from shipyard.adopt import code, detect, evidence, render, variables
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
@@ -124,6 +124,12 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if k not in {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
     }
     where = {r.name: r.where for r in reads}
+    secret = {r.name for r in reads if r.secret}
+    # A required value the code gives no default: the project's own examples, compose or CI.
+    examples = evidence.example_values(root)
+    for key in [k for k, v in contract.items() if not v and k not in secret and k in examples]:
+        contract[key], source = examples[key]
+        where[key] += f", value from {source}"
     found["env"] = detect.Found(
         contract,
         "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",
@@ -134,7 +140,6 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if optional
         else "none",
     )
-    secret = {r.name for r in reads if r.secret}
     found["secrets"] = detect.Found(
         [k for k in contract if k in secret],
         "SecretStr, or a PASSWORD/SECRET/TOKEN/KEY name not read as a number or a flag",

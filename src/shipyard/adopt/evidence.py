@@ -1,0 +1,97 @@
+"""Values the project already wrote down for its variables: its env, compose and CI files.
+
+A settings class that requires ``FIRST_SUPERUSER`` with no default fails at
+import in a stack that does not set it; the project's ``.env.example``, its
+compose file or its CI workflow usually holds a working value. Read, never
+run: env files through python-dotenv, compose files and GitHub Actions
+workflows as YAML. A file's own examples beat a compose file's values, and
+those beat CI's; ``.env`` (a developer's own file, when committed) comes last.
+A value that points at a variable (``${X}``) is no value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dotenv import dotenv_values
+
+EXAMPLE_FILES = (
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    ".env.dist",
+    ".env.defaults",
+    "env.example",
+    "example.env",
+    "sample.env",
+)
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+
+
+def _load_yaml(path: Path) -> Any:  # noqa: ANN401 - whatever the file holds
+    if not path.is_file():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+    except yaml.YAMLError:
+        return None
+
+
+def _pairs(environment: object) -> Iterator[tuple[str, str]]:
+    """Yield the literal KEY=value pairs of a compose or CI ``environment``/``env`` section."""
+    if isinstance(environment, Mapping):
+        items = [(str(k), v) for k, v in environment.items()]
+    elif isinstance(environment, list):
+        items = [tuple(str(i).split("=", 1)) for i in environment if "=" in str(i)]  # type: ignore[misc]
+    else:
+        return
+    for key, value in items:
+        if isinstance(value, str | int | float | bool) and "${" not in str(value):
+            yield key, str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _compose(root: Path) -> Iterator[tuple[str, str, str]]:
+    for name in COMPOSE_FILES:
+        data = _load_yaml(root / name)
+        services = data.get("services") if isinstance(data, dict) else None
+        for service in (services or {}).values():
+            if isinstance(service, dict):
+                for key, value in _pairs(service.get("environment")):
+                    yield key, value, f"{name} ({key})"
+
+
+def _workflows(root: Path) -> Iterator[tuple[str, str, str]]:
+    for path in sorted((root / ".github/workflows").glob("*.y*ml")):
+        data = _load_yaml(path)
+        if not isinstance(data, dict):
+            continue
+        sections = [data.get("env")]
+        for job in (data.get("jobs") or {}).values():
+            if isinstance(job, dict):
+                sections.append(job.get("env"))
+                sections += [s.get("env") for s in job.get("steps") or [] if isinstance(s, dict)]
+        where = path.relative_to(root).as_posix()
+        for section in sections:
+            for key, value in _pairs(section):
+                yield key, value, f"{where} ({key})"
+
+
+def example_values(root: Path) -> dict[str, tuple[str, str]]:
+    """Return each variable's value from the project's own files, with where it was found."""
+    found: dict[str, tuple[str, str]] = {}
+
+    def add(key: str, value: str | None, where: str) -> None:
+        if value and "${" not in value and key not in found:
+            found[key] = (value, where)
+
+    for name in EXAMPLE_FILES:
+        for key, value in dotenv_values(root / name).items():
+            add(key, value, name)
+    for key, value, where in (*_compose(root), *_workflows(root)):
+        add(key, value, where)
+    for key, value in dotenv_values(root / ".env").items():
+        add(key, value, ".env")
+    return found

@@ -1,0 +1,60 @@
+"""Values the project wrote down for its variables: env examples, compose, CI, then .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipyard.adopt import evidence, findings
+from tests.unit.conftest import write_tree
+
+PROJECT = {
+    "requirements.txt": "fastapi\n",
+    "app/config.py": (
+        "import os\n"
+        "ADMIN = os.environ['FIRST_SUPERUSER']\n"
+        "NAME = os.environ['PROJECT_NAME']\n"
+        "SMTP = os.environ['SMTP_HOST']\n"
+        "STACK = os.environ['STACK_NAME']\n"
+        "KEY = os.environ['SECRET_KEY']\n"
+        "UNKNOWN = os.environ['NOBODY_SAYS']\n"
+    ),
+    ".env.example": "FIRST_SUPERUSER=admin@example.com\nSECRET_KEY=changethis\n",
+    "docker-compose.yml": (
+        "services:\n"
+        "  backend:\n"
+        "    environment:\n"
+        "      - PROJECT_NAME=Full Stack\n"
+        "      - FIRST_SUPERUSER=${FIRST_SUPERUSER}\n"
+        "      - SECRET_KEY=${SECRET_KEY?}\n"
+    ),
+    ".github/workflows/test.yml": (
+        "env:\n  SMTP_HOST: localhost\njobs:\n  test:\n    env:\n      PROJECT_NAME: from-ci\n"
+    ),
+    ".env": "STACK_NAME=local-stack\nFIRST_SUPERUSER=me@home\n",
+}
+
+
+def test_example_values_in_order_of_trust(tmp_path: Path) -> None:
+    """An env example beats compose, compose beats CI, .env comes last; ${X} is no value."""
+    values = evidence.example_values(write_tree(tmp_path, PROJECT))
+    assert values == {
+        "FIRST_SUPERUSER": ("admin@example.com", ".env.example"),
+        "SECRET_KEY": ("changethis", ".env.example"),
+        "PROJECT_NAME": ("Full Stack", "docker-compose.yml (PROJECT_NAME)"),
+        "SMTP_HOST": ("localhost", ".github/workflows/test.yml (SMTP_HOST)"),
+        "STACK_NAME": ("local-stack", ".env"),
+    }
+
+
+def test_required_values_are_filled_from_them_but_never_a_secret(tmp_path: Path) -> None:
+    """The contract gets the project's own values for what the code requires; secrets stay blank."""
+    found = findings.findings(write_tree(tmp_path, PROJECT))
+    assert found["env"].value == {
+        "FIRST_SUPERUSER": "admin@example.com",
+        "NOBODY_SAYS": "",
+        "PROJECT_NAME": "Full Stack",
+        "SECRET_KEY": "",
+        "SMTP_HOST": "localhost",
+        "STACK_NAME": "local-stack",
+    }
+    assert "FIRST_SUPERUSER (app/config.py:2, value from .env.example)" in found["env"].evidence
