@@ -11,6 +11,7 @@ A value that points at a variable (``${X}``) is no value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,55 @@ def example_values(root: Path) -> dict[str, tuple[str, str]]:
     for key, value in dotenv_values(root / ".env").items():
         add(key, value, ".env")
     return found
+
+
+# What runs the suite in a CI line, less the tool that wraps it.
+RUNNERS = re.compile(r"^(?:(?:uv|poetry|pipenv|pdm|hatch|rye) run|tox -e \S+ --)\s+")
+PYTEST = re.compile(r"(?:^|[\s/])(?:py\.test|pytest)(?:\s|$)|-m pytest\b")
+
+
+def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield (line, where) of every step's ``run:`` in GitHub Actions and ``script:`` in GitLab."""
+    for path in [*sorted((root / ".github/workflows").glob("*.y*ml")), root / ".gitlab-ci.yml"]:
+        data = _load_yaml(path)
+        if not isinstance(data, dict):
+            continue
+        gitlab = path.name == ".gitlab-ci.yml"
+        jobs = data.values() if gitlab else (data.get("jobs") or {}).values()
+        for job in (j for j in jobs if isinstance(j, dict)):
+            blocks = [job.get("script")] if gitlab else []
+            blocks += [s.get("run") for s in job.get("steps") or [] if isinstance(s, dict)]
+            for block in blocks:
+                lines = block if isinstance(block, list) else str(block or "").splitlines()
+                yield from (
+                    (str(line).strip(), path.relative_to(root).as_posix()) for line in lines
+                )
+
+
+def _task_lines(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield (line, where) of tox.ini's commands and the Makefile's test target."""
+    tox = root / "tox.ini"
+    if tox.is_file():
+        for line in tox.read_text(encoding="utf-8", errors="replace").splitlines():
+            yield line.strip().removeprefix("commands =").strip(), "tox.ini"
+    makefile = root / "Makefile"
+    recipe = False
+    for line in makefile.read_text(encoding="utf-8").splitlines() if makefile.is_file() else []:
+        if re.match(r"^tests?\s*:", line):
+            recipe = True
+        elif recipe and line.startswith("\t"):
+            yield line.strip().lstrip("@-"), "Makefile test target"
+        else:
+            recipe = False
+
+
+def test_command(root: Path) -> tuple[str, str] | None:
+    """Return the project's own test command (as its CI, tox or Makefile runs it), and where."""
+    for line, where in (*_ci_lines(root), *_task_lines(root)):
+        if not PYTEST.search(line) or line.startswith("#"):
+            continue
+        command = RUNNERS.sub("", line)
+        command = re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
+        if command:
+            return command, where
+    return None

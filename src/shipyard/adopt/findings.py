@@ -62,6 +62,20 @@ def service_environment(
     return values
 
 
+NO_CACHE = "-p no:cacheprovider"  # /app is not the test user's to write .pytest_cache in
+
+
+def test_command(root: Path) -> detect.Found:
+    """Return the suite's command: the project's own (CI, tox, Makefile), else pytest."""
+    own = evidence.test_command(root)
+    if own is None:
+        return detect.Found(f"pytest {NO_CACHE}", "pytest, without its cache")
+    command, where = own
+    if NO_CACHE not in command and not render.SHELL_SYNTAX.search(command):
+        command = f"{command} {NO_CACHE}"
+    return detect.Found(command, f"{where} runs it")
+
+
 def findings(root: Path) -> dict[str, detect.Found]:
     """Return what the project says for every init setting, each with its evidence."""
     deps = detect.dependencies(root)
@@ -85,7 +99,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "port": detect.Found(8000, "shipyard's default"),
         "services": services,
         "prepare": code.prepare_step(root, kind.value),
-        "test-command": detect.Found("pytest -p no:cacheprovider", "pytest, without its cache"),
+        "test-command": test_command(root),
         "build-packages": build,
         "runtime-packages": runtime,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,15 @@ class Adoption:
         return ["python", "-c", code]
 
 
+# What only a shell understands: globs, expansions, chains, redirections, VAR=value first.
+SHELL_SYNTAX = re.compile(r"[*?\[\]$`|;&<>(){}~]|^\w+=")
+
+
+def command_argv(command: str) -> list[str]:
+    """Return a command as exec-form argv: through ``sh -c`` when it needs a shell."""
+    return ["sh", "-c", command] if SHELL_SYNTAX.search(command) else shlex.split(command)
+
+
 def _render(template: str, adoption: Adoption, **values: object) -> str:
     return TEMPLATES.get_template(template).render(a=adoption, **values)
 
@@ -161,7 +171,7 @@ def dockerfile(adoption: Adoption) -> str:
             *(f"--group {g}" for g in groups),
             *(f"--extra {e}" for e in extras),
         ],
-        test_command=shlex.split(adoption.test_command),
+        test_command=command_argv(adoption.test_command),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipyard.adopt import evidence, findings
+from shipyard.adopt import detect, evidence, findings, render
 from tests.unit.conftest import write_tree
 
 PROJECT = {
@@ -58,3 +58,33 @@ def test_required_values_are_filled_from_them_but_never_a_secret(tmp_path: Path)
         "STACK_NAME": "local-stack",
     }
     assert "FIRST_SUPERUSER (app/config.py:2, value from .env.example)" in found["env"].evidence
+
+
+def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> None:
+    """CI first (less the runner that wraps pytest), then tox, then the Makefile's test target."""
+    ci = write_tree(
+        tmp_path / "ci",
+        {
+            ".github/workflows/ci.yml": (
+                "jobs:\n  test:\n    steps:\n"
+                "      - run: pip install -r requirements-dev.txt\n"
+                "      - run: |\n          mkdir -p media\n          uv run pytest tests/*.py -x\n"
+            ),
+            "tox.ini": "[testenv]\ncommands = pytest {posargs}\n",
+        },
+    )
+    assert evidence.test_command(ci) == ("pytest tests/*.py -x", ".github/workflows/ci.yml")
+    found = findings.test_command(ci)
+    assert found.value == "pytest tests/*.py -x"  # a shell's glob: no flag appended
+    assert render.command_argv(found.value) == ["sh", "-c", "pytest tests/*.py -x"]
+    tox = write_tree(tmp_path / "tox", {"tox.ini": "[testenv]\ncommands = pytest {posargs}\n"})
+    assert findings.test_command(tox) == detect.Found(
+        "pytest -p no:cacheprovider", "tox.ini runs it"
+    )
+    gitlab = write_tree(
+        tmp_path / "gl",
+        {".gitlab-ci.yml": "test:\n  script:\n    - poetry run python -m pytest -q\n"},
+    )
+    assert evidence.test_command(gitlab) == ("python -m pytest -q", ".gitlab-ci.yml")
+    assert render.command_argv("python -m pytest -q") == ["python", "-m", "pytest", "-q"]
+    assert evidence.test_command(tmp_path / "none") is None
