@@ -2,7 +2,8 @@
 
 For each fixture (uv + FastAPI + Postgres + Alembic, Poetry + Django +
 Postgres + Redis on Python 3.10, pip + Flask without pyproject.toml, a plain
-library on Python 3.10): `init --dry-run` writes nothing; `init` then `nox -s
+library on Python 3.10, Flask on MariaDB through PyMySQL, a Celery worker on
+RabbitMQ): `init --dry-run` writes nothing; `init` then `nox -s
 docker-test` passes the fixture's own tests in the image; a second `init`
 changes nothing; `init` over a changed file refuses and writes nothing, and
 `init --force` puts it back.
@@ -58,6 +59,8 @@ KINDS = [
     Kind("poetry-django", "pyproject.toml", 3, ()),
     Kind("pip-flask", "shipyard.toml", 2, ("shipyard.toml",)),
     Kind("plain-lib", "pyproject.toml", 3, ()),
+    Kind("mariadb-flask", "shipyard.toml", 2, ("shipyard.toml",)),
+    Kind("celery-rabbitmq", "shipyard.toml", 3, ("shipyard.toml",)),
 ]
 COMMON = (
     "docker/Dockerfile",
@@ -313,5 +316,5 @@ def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path
 
     with ThreadPoolExecutor(4) as pool:
         failures = [f for f in pool.map(failure, commands) if f]
-    assert len(commands) == 60 * 5
+    assert len(commands) == 75 * 5
     assert failures == []

@@ -44,6 +44,19 @@ FRAMEWORK_CLASSES = (
     ("starlette", ("Starlette",), ()),
     ("flask", ("Flask",), ("create_app", "make_app")),
 )
+MYSQL_DRIVERS = frozenset(
+    {"mysqlclient", "pymysql", "mysql-connector-python", "aiomysql", "asyncmy", "mariadb"}
+)
+AMQP_CLIENTS = frozenset({"pika", "aio-pika", "aiormq", "rabbitpy"})
+MEMCACHED_CLIENTS = frozenset({"pymemcache", "python-memcached", "pylibmc", "aiomcache"})
+# Each service: the clients that mean it, and what in the code means it (Celery needs its
+# broker named: kombu and amqp come with every Celery install, whatever the broker).
+SERVICE_EVIDENCE = (
+    ("postgres", POSTGRES_DRIVERS, r"postgres(ql)?(\+\w+)?://|django\.db\.backends\.postgresql"),
+    ("mariadb", MYSQL_DRIVERS, r"mysql(\+\w+)?://|django\.db\.backends\.mysql"),
+    ("rabbitmq", AMQP_CLIENTS, r"\b(py)?amqps?://"),
+    ("memcached", MEMCACHED_CLIENTS, r"memcache(d)?://|PyMemcacheCache|MemcachedCache"),
+)
 REDIS_CLIENTS = frozenset({"redis", "celery", "rq", "django-redis", "aioredis", "hiredis"})
 
 
@@ -182,25 +195,31 @@ def framework(root: Path, deps: Mapping[str, str]) -> tuple[Found, Found]:
 
 
 def backing_services(root: Path, deps: Mapping[str, str], names: list[str]) -> Found:
-    """Return postgres/redis when a driver, a client or the settings point at them."""
+    """Return the backing services a driver, a client, the code or the settings point at."""
     services = []
     reasons = []
-    driver = sorted(POSTGRES_DRIVERS & set(deps))
     code = _code_text(root)
-    if driver:
-        services.append("postgres")
-        reasons.append(f"{driver[0]} in {deps[driver[0]]}")
-    elif re.search(r"postgres(ql)?(\+\w+)?://|django\.db\.backends\.postgresql", code):
-        services.append("postgres")
-        reasons.append("a postgresql URL or backend in the code")
-    client = sorted(REDIS_CLIENTS & set(deps))
+    for service, clients, pattern in SERVICE_EVIDENCE:
+        client = sorted(clients & set(deps))
+        if client:
+            services.append(service)
+            reasons.append(f"{client[0]} in {deps[client[0]]}")
+        elif pattern and re.search(pattern, code):
+            services.append(service)
+            reasons.append(f"a {service} URL or backend in the code")
+    if "postgres" in services and "mariadb" in services:  # one SQL database: the driver's
+        services.remove("mariadb" if POSTGRES_DRIVERS & set(deps) else "postgres")
+    broker = "rabbitmq" in services
+    client = sorted((REDIS_CLIENTS - ({"celery"} if broker else set())) & set(deps))
     if client:
         services.append("redis")
         reasons.append(f"{client[0]} in {deps[client[0]]}")
     elif any("REDIS" in name for name in names):
         services.append("redis")
         reasons.append("the code reads a REDIS variable")
-    return Found(services, "; ".join(reasons) or "no database or cache client")
+    order = ("postgres", "mariadb", "redis", "rabbitmq", "memcached")
+    services.sort(key=order.index)
+    return Found(services, "; ".join(reasons) or "no database, broker or cache client")
 
 
 def _code_text(root: Path) -> str:

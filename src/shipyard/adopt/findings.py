@@ -16,7 +16,14 @@ from shipyard.adopt import code, detect, evidence, render, variables
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
+MARIADB_PASSWORD = "${MARIADB_PASSWORD:?set MARIADB_PASSWORD in env/.env.<env>}"  # noqa: S105
+MARIADB_URL = f"mysql://${{MARIADB_USER}}:{MARIADB_PASSWORD}@mariadb:3306/${{MARIADB_DATABASE}}"
+RABBITMQ_PASS = "${RABBITMQ_DEFAULT_PASS:?set RABBITMQ_DEFAULT_PASS in env/.env.<env>}"  # noqa: S105
+AMQP_URL = f"amqp://${{RABBITMQ_DEFAULT_USER}}:{RABBITMQ_PASS}@rabbitmq:5672//"
 REDIS_URL = "redis://redis:6379/0"
+DB = r"(DATABASE|DB|SQLALCHEMY|POSTGRES|PG|MYSQL|MARIADB)"
+# A broker variable goes to RabbitMQ when there is one (Celery's BROKER_URL), else Redis.
+BROKER = r"\w*(BROKER|AMQP|RABBITMQ|CELERY_BROKER)\w*_(URL|URI)"
 
 
 def postgres_url(deps: Mapping[str, str]) -> str:
@@ -28,37 +35,78 @@ def postgres_url(deps: Mapping[str, str]) -> str:
     return PG_URL.replace("postgresql://", f"{scheme}://")
 
 
+def mariadb_url(deps: Mapping[str, str]) -> str:
+    """Return the MySQL URL, with SQLAlchemy's driver when it is not mysqlclient."""
+    scheme = "mysql"
+    if "sqlalchemy" in deps and "mysqlclient" not in deps:
+        driver = next((d for d in ("pymysql", "aiomysql", "asyncmy") if d in deps), None)
+        scheme += f"+{driver}" if driver else ""
+    return MARIADB_URL.replace("mysql://", f"{scheme}://")
+
+
+def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Return (variable pattern, compose value) for every service present, first match wins."""
+    rules: list[tuple[str, str]] = []
+    if "postgres" in services:
+        rules += [
+            ("POSTGRES_(USER|DB)", "${\\g<0>}"),
+            ("POSTGRES_PASSWORD", PG_PASSWORD),
+            (rf"{DB}\w*_(URL|URI|DSN)", postgres_url(deps)),
+            (rf"{DB}_?(HOST|SERVER|HOSTNAME)", "db"),
+            (rf"{DB}_?PORT", "5432"),
+            (rf"{DB}_?USER(NAME)?", "${POSTGRES_USER}"),
+            (rf"{DB}_?(PASSWORD|PASS)", PG_PASSWORD),
+            (rf"{DB}_?(NAME|DATABASE)", "${POSTGRES_DB}"),
+        ]
+    if "mariadb" in services:
+        rules += [
+            ("MARIADB_(USER|DATABASE)", "${\\g<0>}"),
+            ("MARIADB_(ROOT_)?PASSWORD", "${\\g<0>:?set \\g<0> in env/.env.<env>}"),
+            (rf"{DB}\w*_(URL|URI|DSN)", mariadb_url(deps)),
+            (rf"{DB}_?(HOST|SERVER|HOSTNAME)", "mariadb"),
+            (rf"{DB}_?PORT", "3306"),
+            (rf"{DB}_?USER(NAME)?", "${MARIADB_USER}"),
+            (rf"{DB}_?(PASSWORD|PASS)", MARIADB_PASSWORD),
+            (rf"{DB}_?(NAME|DATABASE|DB)", "${MARIADB_DATABASE}"),
+        ]
+    if "rabbitmq" in services:
+        rules += [
+            ("RABBITMQ_DEFAULT_USER", "${RABBITMQ_DEFAULT_USER}"),
+            ("RABBITMQ_DEFAULT_PASS", RABBITMQ_PASS),
+            (BROKER, AMQP_URL),
+            ("(RABBITMQ|AMQP)_HOST", "rabbitmq"),
+        ]
+    if "redis" in services:
+        rules += [
+            (
+                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)",
+                REDIS_URL,
+            ),
+            ("REDIS_HOST", "redis"),
+            ("REDIS_PORT", "6379"),
+        ]
+    if "rabbitmq" in services:
+        rules.append(("CELERY_RESULT_BACKEND", "rpc://"))  # no Redis: results over AMQP
+    if "memcached" in services:
+        rules += [
+            (r"\w*(MEMCACHED?|CACHE)\w*_(URL|LOCATION|SERVERS?)", "memcached:11211"),
+            ("MEMCACHED?_HOST", "memcached"),
+            ("MEMCACHED?_PORT", "11211"),
+        ]
+    return rules
+
+
 def service_environment(
     services: list[str], names: list[str], deps: Mapping[str, str]
 ) -> dict[str, str]:
     """Return compose values for the variables that point at a backing service."""
     values: dict[str, str] = {}
-    own = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}
+    rules = _rules(services, deps)
     for name in names:
-        if "postgres" in services and name in own:  # the database's own contract
-            values[name] = PG_PASSWORD if name == "POSTGRES_PASSWORD" else f"${{{name}}}"
-        elif "postgres" in services:
-            rules = (
-                (r"(DATABASE|DB|POSTGRES|PG|SQLALCHEMY)\w*_(URL|URI|DSN)", postgres_url(deps)),
-                (r"(DATABASE|DB|POSTGRES|PG)_?(HOST|SERVER|HOSTNAME)", "db"),
-                (r"(DATABASE|DB|POSTGRES|PG)_?PORT", "5432"),
-                (r"(DATABASE|DB|PG)_?USER(NAME)?", "${POSTGRES_USER}"),
-                (r"(DATABASE|DB|PG)_?(PASSWORD|PASS)", PG_PASSWORD),
-                (r"(DATABASE|DB|PG)_?(NAME|DATABASE)", "${POSTGRES_DB}"),
-            )
-            for pattern, value in rules:
-                if re.fullmatch(pattern, name):
-                    values[name] = value
-                    break
-        if "redis" in services and name not in values:
-            if re.fullmatch(
-                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)", name
-            ):
-                values[name] = REDIS_URL
-            elif name == "REDIS_HOST":
-                values[name] = "redis"
-            elif name == "REDIS_PORT":
-                values[name] = "6379"
+        for pattern, value in rules:
+            if match := re.fullmatch(pattern, name):
+                values[name] = match.expand(value) if "\\g<0>" in value else value
+                break
     return values
 
 

@@ -38,7 +38,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "framework": (str, "fastapi, litestar, flask, django or none"),
     "app": (str, "the ASGI/WSGI app: module:attr or module:factory()"),
     "port": (int, "the port the app listens on"),
-    "services": (list, "backing services: postgres, redis"),
+    "services": (list, "backing services: postgres, mariadb, redis, rabbitmq, memcached"),
     "prepare": (str, "the one-shot step before start and tests"),
     "test-command": (str, "the test suite's command"),
     "build-packages": (list, "apt packages to build wheels (builder stage only)"),
@@ -53,7 +53,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
 }
 TOOLCHAINS = ("uv", "poetry", "pip")
 FRAMEWORKS = ("fastapi", "litestar", "flask", "django", "none")
-SERVICES = ("postgres", "redis")
+SERVICES = ("postgres", "mariadb", "redis", "rabbitmq", "memcached")
 # What marks a file as init's own: the generated header (or, in files from before
 # it had one, shipyard's import). Any other file is the project's: never replaced.
 GENERATED = (

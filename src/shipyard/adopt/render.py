@@ -34,9 +34,22 @@ SERVER_PACKAGES = {
     "django": "gunicorn",
 }
 ASGI = frozenset({"fastapi", "litestar"})  # served by uvicorn; the rest by gunicorn
-BACKING = {"postgres": "db", "redis": "redis"}
+# Each backing service init knows: its compose service name (the host the app reaches).
+BACKING = {
+    "postgres": "db",
+    "mariadb": "mariadb",
+    "redis": "redis",
+    "rabbitmq": "rabbitmq",
+    "memcached": "memcached",
+}
 # What each backing service's entrypoint writes on a read-only root (its tmpfs).
-BACKING_TMPFS = {"postgres": "[/tmp, /var/run/postgresql]", "redis": "[/tmp]"}
+BACKING_TMPFS = {
+    "postgres": "[/tmp, /var/run/postgresql]",
+    "mariadb": "[/tmp, /run/mysqld]",
+    "redis": "[/tmp]",
+    "rabbitmq": "[/tmp]",
+    "memcached": "[/tmp]",
+}
 OVERLAY_TEMPLATES = {"dev": "dev", "test": "test", "ci": "test", "prod": "prod"}
 
 TEMPLATES = jinja2.Environment(
@@ -69,7 +82,7 @@ class Adoption:
     framework: str  # fastapi | flask | django | none
     app: str  # module:attr or module:factory()
     port: int
-    services: tuple[str, ...]  # postgres, redis
+    services: tuple[str, ...]  # postgres, mariadb, redis, rabbitmq, memcached
     prepare: str  # one-shot command before start and tests, or ""
     test_command: str
     build_packages: tuple[str, ...]
@@ -181,18 +194,36 @@ def _required(name: str) -> str:
 
 def postgres_variables(project: str) -> dict[str, str]:
     """Return the contract of the database service: user, password (secret), database."""
+    return service_variables(project)["postgres"]
+
+
+def service_variables(project: str) -> dict[str, dict[str, str]]:
+    """Return each backing service's own variables (its image reads them), with examples."""
+    name = project.replace("-", "_")
     return {
-        "POSTGRES_USER": project.replace("-", "_"),
-        "POSTGRES_PASSWORD": "",
-        "POSTGRES_DB": project.replace("-", "_"),
+        "postgres": {"POSTGRES_USER": name, "POSTGRES_PASSWORD": "", "POSTGRES_DB": name},
+        "mariadb": {
+            "MARIADB_USER": name,
+            "MARIADB_PASSWORD": "",
+            "MARIADB_DATABASE": name,
+            "MARIADB_ROOT_PASSWORD": "",
+        },
+        "rabbitmq": {"RABBITMQ_DEFAULT_USER": name, "RABBITMQ_DEFAULT_PASS": ""},
     }
+
+
+# The services' own variables that are secrets (generated per environment).
+SERVICE_SECRETS = frozenset(
+    {"POSTGRES_PASSWORD", "MARIADB_PASSWORD", "MARIADB_ROOT_PASSWORD", "RABBITMQ_DEFAULT_PASS"}
+)
 
 
 def contract(adoption: Adoption) -> dict[str, str]:
     """Return every variable of env/.env.example with its example value, in file order."""
     values: dict[str, str] = {}
-    if "postgres" in adoption.services:
-        values |= postgres_variables(adoption.project)
+    own = service_variables(adoption.project)
+    for service in adoption.services:
+        values |= own.get(service, {})
     values |= {k: v for k, v in sorted(adoption.env.items()) if k not in values}
     if adoption.serves:
         values["APP_PORT"] = str(adoption.port)
@@ -201,7 +232,8 @@ def contract(adoption: Adoption) -> dict[str, str]:
 
 def secret_names(adoption: Adoption) -> list[str]:
     """Return the contract's secrets (the database password and the named ones)."""
-    names = ["POSTGRES_PASSWORD"] if "postgres" in adoption.services else []
+    own = service_variables(adoption.project)
+    names = [k for s in adoption.services for k in own.get(s, {}) if k in SERVICE_SECRETS]
     return names + [s for s in adoption.secrets if s not in names and s in adoption.env]
 
 
@@ -222,9 +254,7 @@ def app_environment(adoption: Adoption) -> dict[str, str]:
 
 def _needs(adoption: Adoption, *, job: bool) -> list[tuple[str, str]]:
     """Return what the app (or its one-shot job) waits for, with the condition."""
-    needs = [
-        (BACKING[s], "service_healthy") for s in ("postgres", "redis") if s in adoption.services
-    ]
+    needs = [(BACKING[s], "service_healthy") for s in BACKING if s in adoption.services]
     if adoption.prepare and not job:
         needs.append(("migrate", "service_completed_successfully"))
     return needs
@@ -239,7 +269,7 @@ def compose_base(adoption: Adoption) -> str:
         needs=_needs(adoption, job=False),
         job_needs=_needs(adoption, job=True),
         prepare=shlex.split(adoption.prepare),
-        postgres=list(postgres_variables(adoption.project)),
+        variables=service_variables(adoption.project),
         required=_required,
     )
 

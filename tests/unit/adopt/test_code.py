@@ -168,3 +168,21 @@ def test_a_value_used_as_a_number_or_a_flag_is_no_secret(tmp_path: Path) -> None
     }
     assert reads["REDIS_DSN"].default == "redis://r"
     assert reads["APP_SIGNING_KEY"].kind == "secret"
+
+
+def test_backing_services_from_clients_and_urls(tmp_path: Path) -> None:
+    """MySQL drivers mean MariaDB; Celery means RabbitMQ only with an amqp:// broker."""
+    code_with = write_tree(tmp_path / "amqp", {"w.py": "BROKER = 'amqp://guest@localhost//'\n"})
+    assert code.backing_services(code_with, {"celery": "requirements.txt"}, []).value == [
+        "rabbitmq"
+    ]
+    plain = write_tree(tmp_path / "plain", {"w.py": "x = 1\n"})
+    assert code.backing_services(plain, {"celery": "requirements.txt"}, []).value == ["redis"]
+    deps = {"pymysql": "requirements.txt", "pymemcache": "requirements.txt", "pika": "uv.lock"}
+    found = code.backing_services(plain, deps, [])
+    assert found == detect.Found(
+        ["mariadb", "rabbitmq", "memcached"],
+        "pymysql in requirements.txt; pika in uv.lock; pymemcache in requirements.txt",
+    )
+    both = {"psycopg2": "requirements.txt", "pymysql": "requirements.txt"}
+    assert code.backing_services(plain, both, []).value == ["postgres"]

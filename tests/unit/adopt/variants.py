@@ -13,7 +13,13 @@ def variants() -> list[render.Adoption]:
     kinds = itertools.product(
         ["uv", "poetry", "pip"],
         ["fastapi", "litestar", "flask", "django", "none"],
-        [(), ("postgres",), ("redis",), ("postgres", "redis")],
+        [
+            (),
+            ("postgres",),
+            ("redis",),
+            ("postgres", "redis"),
+            ("mariadb", "rabbitmq", "memcached"),
+        ],
     )
     for n, (toolchain, framework, services) in enumerate(kinds):
         on = [bool(n >> bit & 1) for bit in range(6)]
