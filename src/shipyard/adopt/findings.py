@@ -124,6 +124,25 @@ def test_command(root: Path) -> detect.Found:
     return detect.Found(command, f"{where} runs it")
 
 
+def _with_own(found: detect.Found, own: tuple[list[str], str] | None) -> detect.Found:
+    """Return the packages found, plus those the project's own Dockerfile installs."""
+    if not own or not own[0]:
+        return found
+    extra = [p for p in own[0] if p not in found.value]
+    return detect.Found([*found.value, *extra], f"{found.evidence}; {', '.join(extra)}: {own[1]}")
+
+
+def _with_compose(found: detect.Found, compose: Mapping[str, str]) -> detect.Found:
+    """Return the services found, plus those the project's own compose file runs."""
+    extra = [s for s in compose if s not in found.value]
+    if not extra:
+        return found
+    order = list(render.BACKING)
+    services = sorted([*found.value, *extra], key=order.index)
+    where = "; ".join([found.evidence, *(compose[s] for s in extra)])
+    return detect.Found(services, where)
+
+
 def findings(root: Path) -> dict[str, detect.Found]:
     """Return what the project says for every init setting, each with its evidence."""
     deps = detect.dependencies(root)
@@ -133,6 +152,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     reads = variables.env_reads(root)
     services = code.backing_services(root, deps, [r.name for r in reads])
     build, runtime = detect.system_packages(deps)
+    image = evidence.own_image(root)
     found = {
         "python": detect.python_version(root),
         "toolchain": tool,
@@ -143,13 +163,18 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "scm-version": detect.scm_version(root),
         "test-dependencies": detect.test_dependencies(root, tool.value),
         "framework": kind,
-        "app": app,
-        "port": detect.Found(8000, "shipyard's default"),
-        "services": services,
+        # Static reading found the framework but no app: the one its own image serves.
+        "app": detect.Found(*image["app"])
+        if kind.value != "none" and not app.value and "app" in image
+        else app,
+        "port": detect.Found(*image["port"])
+        if "port" in image
+        else detect.Found(8000, "shipyard's default"),
+        "services": _with_compose(services, evidence.compose_services(root)),
         "prepare": code.prepare_step(root, kind.value),
         "test-command": test_command(root),
-        "build-packages": build,
-        "runtime-packages": runtime,
+        "build-packages": _with_own(build, image.get("build-packages")),
+        "runtime-packages": _with_own(runtime, image.get("runtime-packages")),
     }
     server = render.SERVER_PACKAGES.get(kind.value)
     missing = [server] if server and server not in deps else []
@@ -162,8 +187,13 @@ def findings(root: Path) -> dict[str, detect.Found]:
     test_missing = [p for p in ("pytest",) if p not in deps]
     if kind.value == "django" and "pytest-django" not in deps:
         test_missing.append("pytest-django")
+    plugins = {k: v for k, v in evidence.pytest_plugins(root).items() if k not in deps}
+    test_missing += list(plugins)
     found["extra-test-packages"] = detect.Found(
-        test_missing, "not declared: " + ", ".join(test_missing) if test_missing else "declared"
+        test_missing,
+        "not declared: " + ", ".join(test_missing) + "".join(f"; {v}" for v in plugins.values())
+        if test_missing
+        else "declared",
     )
     path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
     found["python-path"] = (

@@ -88,3 +88,49 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
     assert evidence.test_command(gitlab) == ("python -m pytest -q", ".gitlab-ci.yml")
     assert render.command_argv("python -m pytest -q") == ["python", "-m", "pytest", "-q"]
     assert evidence.test_command(tmp_path / "none") is None
+
+
+def test_what_the_projects_own_dockerfile_and_compose_file_say(tmp_path: Path) -> None:
+    """Its apt packages (build tools apart), EXPOSE, the app it serves; the images it runs."""
+    root = write_tree(
+        tmp_path,
+        {
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                "RUN apt-get update && apt-get install -y --no-install-recommends \\\n"
+                "    gcc libpq-dev libpq5 curl && rm -rf /var/lib/apt/lists/*\n"
+                "EXPOSE 8080\n"
+                'CMD ["gunicorn", "-b", "0.0.0.0:8080", "svc.wsgi:application"]\n'
+            ),
+            "docker-compose.yml": (
+                "services:\n"
+                "  web: {build: .}\n"
+                "  db: {image: 'postgis/postgis:16-3.4'}\n"
+                "  queue: {image: rabbitmq:3-management}\n"
+                "  cache: {image: memcached:alpine}\n"
+            ),
+            "pytest.ini": "[pytest]\naddopts = -n auto --cov=svc\n",
+        },
+    )
+    assert evidence.own_image(root) == {
+        "build-packages": (["gcc", "libpq-dev"], "Dockerfile installs them"),
+        "runtime-packages": (["libpq5", "curl"], "Dockerfile installs them"),
+        "port": (8080, "Dockerfile: EXPOSE 8080"),
+        "app": (
+            "svc.wsgi:application",
+            'Dockerfile: ["gunicorn", "-b", "0.0.0.0:8080", "svc.wsgi:application"]',
+        ),
+    }
+    assert evidence.compose_services(root) == {
+        "postgres": "docker-compose.yml: db runs postgis/postgis:16-3.4",
+        "rabbitmq": "docker-compose.yml: queue runs rabbitmq:3-management",
+        "memcached": "docker-compose.yml: cache runs memcached:alpine",
+    }
+    assert evidence.pytest_plugins(root) == {
+        "pytest-xdist": "-n in pytest.ini's addopts",
+        "pytest-cov": "--cov in pytest.ini's addopts",
+    }
+    found = findings.findings(root)
+    assert found["services"].value == ["postgres", "rabbitmq", "memcached"]
+    assert found["port"].value == 8080
+    assert found["extra-test-packages"].value == ["pytest", "pytest-xdist", "pytest-cov"]
