@@ -2,7 +2,8 @@
 
 ``shipyard docker-test [PYTEST ARGS...]`` exits with pytest's own status;
 ``shipyard gc [--dry]`` reaps what dead test runs left; ``shipyard init [PATH]
-[--dry-run] [--force]`` adopts an existing project (no stack needed). Errors end as
+[--dry-run] [--force] [--verify]`` adopts an existing project (no stack needed);
+``shipyard verify [PATH]`` checks its guesses in the test image. Errors end as
 ``ERROR``/``TIP`` lines and an exit status, never a traceback.
 """
 
@@ -20,6 +21,7 @@ from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
 from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import resolve
 from shipyard.testing import testrun
+from shipyard.testing import verify as checks
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,7 +38,28 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("path", nargs="?", default=".", help="the project's folder (default: .)")
     init.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     init.add_argument("--force", action="store_true", help="replace files that differ")
+    init.add_argument(
+        "--verify", action="store_true", help="then check the guesses in the image (as verify)"
+    )
+    verify = commands.add_parser(
+        "verify", help="check init's guesses in the image: the app imports, the tests collect"
+    )
+    verify.add_argument("path", nargs="?", default=".", help="the project's folder (default: .)")
     return parser
+
+
+def _verify(root: Path) -> str:
+    """Check an adopted project's guesses in its test image; return what was proven."""
+    adoption, _, _ = plan.choose(root)
+    ws = open_workspace(SubprocessRunner(), start=root)
+    ws.require_engine()
+    return checks.verify(
+        ws,
+        resolve(ws, ws.stack.test_env),
+        app=adoption.app if adoption.serves else "",
+        prepare=adoption.prepare,
+        settings=f"the init settings in {adoption.settings_file}",
+    )
 
 
 def run(argv: Sequence[str]) -> int:
@@ -44,6 +67,11 @@ def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     if args.command == "init":  # before any stack exists: no workspace
         plan.init(Path(args.path).resolve(), dry=args.dry_run, force=args.force, say=print)
+        if args.verify and not args.dry_run:
+            print(_verify(Path(args.path).resolve()))
+        return 0
+    if args.command == "verify":
+        print(_verify(Path(args.path).resolve()))
         return 0
     ws = open_workspace(SubprocessRunner())
     if args.command == "docker-test":

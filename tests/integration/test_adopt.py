@@ -12,6 +12,7 @@ changes nothing; `init` over a changed file refuses and writes nothing, and
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -188,9 +189,12 @@ def test_a_project_keeps_its_own_makefile_dockerfile_compose_and_ignore_rules(
         assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
         assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
 
+        # As a user's shell runs it: not as a sub-make of the suite's own `make test`.
+        outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
         shim = subprocess.run(
             ["make", "-f", "shipyard.mk", "--dry-run", "dev-up"],
             cwd=root,
+            env={k: v for k, v in os.environ.items() if k not in outer},
             capture_output=True,
             text=True,
             check=False,
@@ -257,14 +261,19 @@ def test_gitignore_commits_the_contract_even_under_the_python_template(tmp_path:
     assert ignored("venv/bin/python")  # the project's own lines still hold
 
 
+def uv_fastapi_copy(tmp_path: Path) -> Stack:
+    """Copy the uv + FastAPI fixture under a unique project name, set in its pyproject.toml."""
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    shutil.copytree(FIXTURES / "uv-fastapi", tmp_path / name)
+    pyproject = tmp_path / name / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + f'\n[tool.shipyard]\nproject = "{name}"\n')
+    return Stack(tmp_path / name, name, 0)
+
+
 def test_an_adopted_projects_prod_stack_runs_hardened(tmp_path: Path) -> None:
     """What init generates for production: healthy read-only, capability-less, no new privileges."""
-    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
-    root = tmp_path / name
-    shutil.copytree(FIXTURES / "uv-fastapi", root)
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + f'\n[tool.shipyard]\nproject = "{name}"\n')
-    stack = Stack(root, name, 0)
+    stack = uv_fastapi_copy(tmp_path)
+    name, root = stack.name, stack.root
     try:
         assert stack.run("shipyard", "init").returncode == 0
         assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
@@ -293,6 +302,34 @@ def test_an_adopted_projects_prod_stack_runs_hardened(tmp_path: Path) -> None:
         stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_verify_proves_the_guesses_in_the_image_and_names_a_wrong_one(tmp_path: Path) -> None:
+    """With --verify, init proves the app imports, migrations run, tests collect; names a wrong app."""
+    stack = uv_fastapi_copy(tmp_path)
+    name, pyproject = stack.name, stack.root / "pyproject.toml"
+    try:
+        done = stack.run("shipyard", "init", "--verify")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert done.stdout.splitlines()[-1] == (
+            "verified: the app imports, the prepare step ran, 1 test collected (no test was run)"
+        )
+        assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+        text = pyproject.read_text()
+        pyproject.write_text(text.replace('app = "notes.main:app"', 'app = "notes.main:api"'))
+        assert stack.run("shipyard", "init", "--force").returncode == 0
+        wrong = stack.run("shipyard", "verify")
+        assert wrong.returncode == 1
+        error = wrong.stderr[wrong.stderr.index("ERROR:") :]  # after the commands it echoed
+        assert error.startswith(
+            "ERROR: not verified: the app notes.main:api does not import in the test image\n"
+        )
+        assert "AttributeError" in error
+        assert "TIP: set app = " in error
+        assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        remove_everything(name)
 
 
 def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path) -> None:

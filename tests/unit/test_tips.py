@@ -29,7 +29,7 @@ FIELDS = {
     "environment.name": "prod",
 }
 NOX_SESSIONS = {"lint", "tests", "docker-build", "docker-test", "integration"}
-SHIPYARD_COMMANDS = {"init", "docker-test", "gc"}
+SHIPYARD_COMMANDS = {"init", "docker-test", "gc", "verify"}
 
 
 def commands() -> list[tuple[str, str]]:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shlex
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shipyard.core.compose import service_dependencies
-from shipyard.core.errors import ConfigError, ShipyardError
+from shipyard.core.errors import ConfigError, ShipyardError, tail
 from shipyard.core.process import shielded, sigterm_as_interrupt
 from shipyard.core.workspace import Workspace, display_path
 from shipyard.env.environment import Environment
@@ -29,6 +31,8 @@ from shipyard.stack.builds import build_images
 from shipyard.stack.stacks import compose_for, start
 from shipyard.testing import runs
 
+# Compose's own progress lines, which say nothing about why a check failed.
+COMPOSE_PROGRESS = re.compile(r"^\s*(Network|Container|Volume) \S+ [A-Z][a-z]+\s*$")
 RESULTS_IN_CONTAINER = "/tmp/shipyard-results"  # noqa: S108 - inside the throwaway test container
 
 
@@ -148,6 +152,14 @@ def no_tests_explained(command: Sequence[str]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: pytest's exit status, and its output when it was captured."""
+
+    status: int
+    output: str = ""
+
+
 def docker_test(
     ws: Workspace,
     environment: Environment,
@@ -160,6 +172,23 @@ def docker_test(
     Raises StackNotReady when the stack never came up (a job failed, a health
     check timed out), and KeyboardInterrupt/Terminated when interrupted; in
     every case the run's containers, networks and volumes are gone afterwards.
+    """
+    return throwaway_run(ws, environment, pytest_args, run_id=run_id).status
+
+
+def throwaway_run(
+    ws: Workspace,
+    environment: Environment,
+    pytest_args: Sequence[str],
+    *,
+    run_id: str | None = None,
+    checks: Sequence[Check] = (),
+    capture: bool = False,
+) -> Outcome:
+    """Run the suite as docker-test does, after ``checks`` in the test image; tear it all down.
+
+    Each check runs in a one-off container of the test service once the stack
+    is up; the first that fails raises its error (its output and the fix).
     """
     stack = ws.stack
     # Only what the tests depend on: a running worker would race them for jobs.
@@ -195,7 +224,9 @@ def docker_test(
                     services=needed,
                     tip=f"the logs of every service are in {where}/",
                 )
-            status = _run_suite(ws, compose, container, command, extra_env)
+            for check in checks:
+                _run_check(ws, compose, check)
+            status, output = _run_suite(ws, compose, container, command, extra_env, capture=capture)
         except KeyboardInterrupt:
             _teardown(ws, compose, container, run, failed=True)
             ws.say("everything the run started was removed")
@@ -206,7 +237,31 @@ def docker_test(
         _teardown(ws, compose, container, run, failed=status != 0)
         if status == NO_TESTS_COLLECTED and not ws.runner.dry:
             ws.say(no_tests_explained(command))
-        return status
+        return Outcome(status, output)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A command to run in the test image before the suite, and what its failure means."""
+
+    argv: tuple[str, ...]
+    failure: str  # "the app web:create_app() does not import"
+    tip: str
+
+
+def _run_check(ws: Workspace, compose: health.Compose, check: Check) -> None:
+    """Run one check in a one-off test container; raise its error when it fails."""
+    service = ws.stack.test_service
+    done = ws.runner.run(
+        compose("run", "--rm", "--no-deps", service, *check.argv), capture=True, check=False
+    )
+    if not done.ok:
+        said = [
+            line
+            for line in (done.stdout + done.stderr).splitlines()
+            if not COMPOSE_PROGRESS.match(line)
+        ]
+        raise ShipyardError(check.failure, details=tail("\n".join(said), 15), tip=check.tip)
 
 
 def _run_suite(
@@ -215,7 +270,9 @@ def _run_suite(
     container: str,
     command: Sequence[str],
     extra_env: dict[str, str],
-) -> int:
+    *,
+    capture: bool = False,
+) -> tuple[int, str]:
     """Run the test service's command in a one-off container; copy its results out."""
     results = ws.stack.results_dir
     result = ws.runner.run(
@@ -228,6 +285,7 @@ def _run_suite(
             ws.stack.test_service,
             *command,
         ),
+        capture=capture,
         check=False,
     )
     if not ws.runner.dry:
@@ -238,7 +296,7 @@ def _run_suite(
             capture=True,
             check=False,
         )
-    return result.returncode
+    return result.returncode, result.stdout + result.stderr
 
 
 def _teardown(

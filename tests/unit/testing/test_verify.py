@@ -1,0 +1,48 @@
+"""The checks `shipyard verify` runs in the test image, and how it reads pytest's count."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipyard.testing import verify
+
+
+@pytest.mark.parametrize(
+    ("app", "code"),
+    [
+        (
+            "web:create_app()",
+            "import importlib; app = getattr(importlib.import_module('web'), 'create_app')(); "
+            "print(type(app).__name__)",
+        ),
+        (
+            "svc.main:app",
+            "import importlib; app = getattr(importlib.import_module('svc.main'), 'app'); "
+            "print(type(app).__name__)",
+        ),
+    ],
+    ids=["factory", "object"],
+)
+def test_the_app_is_imported_the_way_the_server_will(app: str, code: str) -> None:
+    """A factory is called, an object only looked up; the failure names the settings line."""
+    check = verify.app_check(app, "the init settings in shipyard.toml")
+    assert check.argv == ("python", "-c", code)
+    assert check.failure == f"not verified: the app {app} does not import in the test image"
+    assert check.tip == (
+        'set app = "module:attr" (or "module:factory()") in the init settings in shipyard.toml, '
+        "then 'shipyard init --force'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("output", "count"),
+    [
+        ("tests/test_a.py::test_x\n\n1299 tests collected in 2.31s\n", ["1299"]),
+        ("1 test collected in 0.01s\n", ["1"]),
+        ("3/10 tests collected (7 deselected) in 0.1s\n", ["3"]),
+        ("no tests collected in 0.01s\n", []),
+    ],
+)
+def test_the_collected_count_is_read_from_pytest(output: str, count: list[str]) -> None:
+    """What pytest -q --collect-only prints last, deselected tests apart."""
+    assert verify.COLLECTED.findall(output) == count
