@@ -326,7 +326,7 @@ def test_verify_proves_the_guesses_in_the_image_and_names_a_wrong_one(tmp_path: 
             "ERROR: not verified: the app notes.main:api does not import in the test image\n"
         )
         assert "AttributeError" in error
-        assert "TIP: set app = " in error
+        assert "TIP: when the error names the app" in error
         assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
     finally:
         remove_everything(name)

@@ -212,9 +212,12 @@ def is_package(root: Path, tool: str) -> Found:
         return Found(False, "package = false in [tool.uv]")  # noqa: FBT003
     if "build-system" in pyproject:
         return Found(True, "[build-system] in pyproject.toml")  # noqa: FBT003
-    for name in ("setup.py", "setup.cfg"):
-        if (root / name).is_file():
-            return Found(True, name)  # noqa: FBT003
+    if (root / "setup.py").is_file():
+        return Found(True, "setup.py")  # noqa: FBT003
+    cfg = _setup_cfg(root)
+    if cfg.has_section("metadata") or cfg.has_section("options"):
+        return Found(True, "setup.cfg [metadata]/[options]")  # noqa: FBT003
+    # A setup.cfg of tool sections alone ([flake8], [tool:pytest]) builds nothing.
     return Found(False, "no build backend: the code runs from /app")  # noqa: FBT003
 
 

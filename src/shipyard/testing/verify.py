@@ -31,8 +31,10 @@ def app_check(app: str, settings: str) -> Check:
     return Check(
         ("python", "-c", code),
         f"not verified: the app {app} does not import in the test image",
-        f'set app = "module:attr" (or "module:factory()") in {settings}, '
-        "then 'shipyard init --force'",
+        f'when the error names the app\'s module or attribute, set app = "module:attr" '
+        f'(or "module:factory()") in {settings}; when it comes from a dependency, the '
+        "project's pins do not run on the image's Python: set python or pin them in "
+        "extra-packages there; then 'shipyard init --force'",
     )
 
 

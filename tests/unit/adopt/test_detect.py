@@ -124,3 +124,12 @@ def test_test_requirements_by_content_through_includes(tmp_path: Path) -> None:
         ["requirements/local.txt"],
         "requirements/local.txt; by content: it (or a file it includes) holds pytest",
     )
+
+
+def test_a_setup_cfg_of_tool_sections_alone_installs_nothing(tmp_path: Path) -> None:
+    """[flake8] alone is no package; [metadata] or [options] is."""
+    flake8 = write_tree(tmp_path / "a", {"setup.cfg": "[flake8]\nmax-line-length = 120\n"})
+    assert detect.is_package(flake8, "pip").value is False
+    package = write_tree(tmp_path / "b", {"setup.cfg": "[metadata]\nname = svc\n"})
+    found = detect.is_package(package, "pip")
+    assert (found.value, found.evidence) == (True, "setup.cfg [metadata]/[options]")

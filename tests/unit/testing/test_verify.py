@@ -29,8 +29,10 @@ def test_the_app_is_imported_the_way_the_server_will(app: str, code: str) -> Non
     assert check.argv == ("python", "-c", code)
     assert check.failure == f"not verified: the app {app} does not import in the test image"
     assert check.tip == (
-        'set app = "module:attr" (or "module:factory()") in the init settings in shipyard.toml, '
-        "then 'shipyard init --force'"
+        'when the error names the app\'s module or attribute, set app = "module:attr" '
+        '(or "module:factory()") in the init settings in shipyard.toml; when it comes from a '
+        "dependency, the project's pins do not run on the image's Python: set python or pin "
+        "them in extra-packages there; then 'shipyard init --force'"
     )
 
 
