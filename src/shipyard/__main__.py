@@ -17,6 +17,7 @@ from pathlib import Path
 from shipyard import __version__
 from shipyard.adopt import plan
 from shipyard.core import edge
+from shipyard.core.errors import ConfigError
 from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
 from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import resolve
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _verify(root: Path) -> str:
     """Check an adopted project's guesses in its test image; return what was proven."""
+    if not (root / "compose/docker-compose.yml").is_file():
+        raise ConfigError(
+            f"nothing to verify in {root}: shipyard init has not written compose/ there",
+            tip=f"run 'shipyard init --verify {root}'",
+        )
     adoption, _, _ = plan.choose(root)
     ws = open_workspace(SubprocessRunner(), start=root)
     ws.require_engine()

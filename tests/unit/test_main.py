@@ -20,6 +20,18 @@ def test_user_mistake_is_an_error_line_and_a_status(
     )
 
 
+def test_verify_before_init_says_to_run_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Verify in a project init has not adopted: ERROR and a TIP naming init, exit 1."""
+    (tmp_path / "app.py").write_text("x = 1\n")
+    assert main(["verify", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"ERROR: nothing to verify in {tmp_path}: shipyard init has not written compose/ there\n"
+        f"TIP: run 'shipyard init --verify {tmp_path}'\n"
+    )
+
+
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown command is argparse's usage error."""
     with pytest.raises(SystemExit) as caught:

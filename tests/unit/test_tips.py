@@ -27,6 +27,7 @@ FIELDS = {
     "which": " --service api",
     "stack": "shop",
     "environment.name": "prod",
+    "root": "/srv/app",
 }
 NOX_SESSIONS = {"lint", "tests", "docker-build", "docker-test", "integration"}
 SHIPYARD_COMMANDS = {"init", "docker-test", "gc", "verify"}
