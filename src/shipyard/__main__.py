@@ -2,9 +2,10 @@
 
 ``shipyard docker-test [PYTEST ARGS...]`` exits with pytest's own status;
 ``shipyard gc [--dry]`` reaps what dead test runs left; ``shipyard init [PATH]
-[--dry-run] [--force] [--verify]`` adopts an existing project (no stack needed);
-``shipyard verify [PATH]`` checks its guesses in the test image. Errors end as
-``ERROR``/``TIP`` lines and an exit status, never a traceback.
+[--dry-run] [--force] [--no-verify]`` adopts an existing project (no stack
+needed), then checks its guesses in the test image and mends the settings where
+the failure says the fix; ``shipyard verify [PATH]`` checks them again. Errors
+end as ``ERROR``/``TIP`` lines and an exit status, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shipyard import __version__
-from shipyard.adopt import plan
+from shipyard.adopt import code, mend, plan
 from shipyard.core import edge
 from shipyard.core.errors import ConfigError
 from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
@@ -23,6 +24,8 @@ from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import resolve
 from shipyard.testing import testrun
 from shipyard.testing import verify as checks
+
+MENDS = 5  # settings init mends by itself before the failure is the user's
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,8 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     init.add_argument("--force", action="store_true", help="replace files that differ")
     init.add_argument(
-        "--verify", action="store_true", help="then check the guesses in the image (as verify)"
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="do not check the guesses in the test image (no build, no stack)",
     )
+    init.add_argument("--verify", action="store_true", help=argparse.SUPPRESS)  # the default
     verify = commands.add_parser(
         "verify", help="check init's guesses in the image: the app imports, the tests collect"
     )
@@ -49,22 +56,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _adopt(root: Path, *, dry: bool, force: bool, verify: bool) -> None:
+    """Init, then verify; mend a setting and try again while a failure says the fix."""
+    plan.init(root, dry=dry, force=force, say=print)
+    if dry or not verify:
+        return
+    for _ in range(MENDS):
+        try:
+            print(_verify(root))
+        except checks.NotVerified as failed:
+            chosen = {key: found.value for key, found in plan.choose(root)[1].items()}
+            fix = mend.diagnose(root, failed.stage, failed.output, chosen)
+            if fix is None:
+                raise
+            print(f"mended: {fix.line(mend.apply(root, fix))}  ({fix.reason})")
+            plan.init(root, dry=False, force=True, say=lambda _: None)
+        else:
+            return
+    print(_verify(root))  # the last failure is the user's to fix
+
+
 def _verify(root: Path) -> str:
     """Check an adopted project's guesses in its test image; return what was proven."""
     if not (root / "compose/docker-compose.yml").is_file():
         raise ConfigError(
             f"nothing to verify in {root}: shipyard init has not written compose/ there",
-            tip=f"run 'shipyard init --verify {root}'",
+            tip=f"run 'shipyard init {root}' (it verifies as it ends)",
         )
     adoption, _, _ = plan.choose(root)
     ws = open_workspace(SubprocessRunner(), start=root)
     ws.require_engine()
+    unknown = adoption.framework != "none" and not adoption.app
     return checks.verify(
         ws,
         resolve(ws, ws.stack.test_env),
-        app=adoption.app if adoption.serves else "",
+        app=adoption.app,
         prepare=adoption.prepare,
         settings=f"the init settings in {adoption.settings_file}",
+        find_app=(adoption.framework, code.framework_modules(root, adoption.framework))
+        if unknown
+        else None,
     )
 
 
@@ -72,9 +103,7 @@ def run(argv: Sequence[str]) -> int:
     """Run one command; return the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "init":  # before any stack exists: no workspace
-        plan.init(Path(args.path).resolve(), dry=args.dry_run, force=args.force, say=print)
-        if args.verify and not args.dry_run:
-            print(_verify(Path(args.path).resolve()))
+        _adopt(Path(args.path).resolve(), dry=args.dry_run, force=args.force, verify=args.verify)
         return 0
     if args.command == "verify":
         print(_verify(Path(args.path).resolve()))

@@ -28,7 +28,7 @@ def adopted(tmp_path: Path) -> Iterator[Stack]:
     root = tmp_path / name
     shutil.copytree(REPO / "tests/fixtures/adopt/pip-flask", root)
     stack = Stack(root, name, free_port())
-    assert stack.run("shipyard", "init").returncode == 0
+    assert stack.run("shipyard", "init", "--no-verify").returncode == 0
     assert stack.run("inv", "env-init", "--env", "dev").returncode == 0
     dev = root / "env/.env.dev"
     dev.write_text(dev.read_text().replace("APP_PORT=8000", f"APP_PORT={stack.api_port}"))

@@ -28,7 +28,7 @@ def test_verify_before_init_says_to_run_init(
     assert main(["verify", str(tmp_path)]) == 1
     assert capsys.readouterr().err == (
         f"ERROR: nothing to verify in {tmp_path}: shipyard init has not written compose/ there\n"
-        f"TIP: run 'shipyard init --verify {tmp_path}'\n"
+        f"TIP: run 'shipyard init {tmp_path}' (it verifies as it ends)\n"
     )
 
 

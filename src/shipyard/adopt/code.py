@@ -194,6 +194,28 @@ def framework(root: Path, deps: Mapping[str, str]) -> tuple[Found, Found]:
     )
 
 
+def imported(tree: ast.Module) -> set[str]:
+    """Return the top-level packages a module imports (absolute imports only)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def framework_modules(root: Path, framework: str) -> list[str]:
+    """Return the modules that import ``framework``'s package, shallowest first."""
+    packages = {framework, "starlette"} if framework == "fastapi" else {framework}
+    found = [
+        module_of(root, path)
+        for path in python_files(root)
+        if (tree := parse(path)) is not None and imported(tree) & packages
+    ]
+    return sorted((m for m in found if m), key=lambda m: (m.count("."), m))
+
+
 def backing_services(root: Path, deps: Mapping[str, str], names: list[str]) -> Found:
     """Return the backing services a driver, a client, the code or the settings point at."""
     services = []

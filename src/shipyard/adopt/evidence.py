@@ -107,8 +107,8 @@ RUNNERS = re.compile(r"^(?:(?:uv|poetry|pipenv|pdm|hatch|rye) run|tox -e \S+ --)
 PYTEST = re.compile(r"(?:^|[\s/])(?:py\.test|pytest)(?:\s|$)|-m pytest\b")
 
 
-def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
-    """Yield (line, where) of every step's ``run:`` in GitHub Actions and ``script:`` in GitLab."""
+def _ci_jobs(root: Path) -> Iterator[tuple[list[str], str]]:
+    """Yield each CI job's lines (its steps' ``run:``, GitLab's ``script:``) and its file."""
     for path in [*sorted((root / ".github/workflows").glob("*.y*ml")), root / ".gitlab-ci.yml"]:
         data = _load_yaml(path)
         if not isinstance(data, dict):
@@ -118,11 +118,18 @@ def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
         for job in (j for j in jobs if isinstance(j, dict)):
             blocks = [job.get("script")] if gitlab else []
             blocks += [s.get("run") for s in job.get("steps") or [] if isinstance(s, dict)]
-            for block in blocks:
-                lines = block if isinstance(block, list) else str(block or "").splitlines()
-                yield from (
-                    (str(line).strip(), path.relative_to(root).as_posix()) for line in lines
-                )
+            lines = [
+                str(line).strip()
+                for block in blocks
+                for line in (block if isinstance(block, list) else str(block or "").splitlines())
+            ]
+            yield lines, path.relative_to(root).as_posix()
+
+
+def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
+    """Yield (line, where) of every CI job's lines."""
+    for lines, where in _ci_jobs(root):
+        yield from ((line, where) for line in lines)
 
 
 def _task_lines(root: Path) -> Iterator[tuple[str, str]]:
@@ -145,13 +152,35 @@ def _task_lines(root: Path) -> Iterator[tuple[str, str]]:
 def test_command(root: Path) -> tuple[str, str] | None:
     """Return the project's own test command (as its CI, tox or Makefile runs it), and where."""
     for line, where in (*_ci_lines(root), *_task_lines(root)):
-        if not PYTEST.search(line) or line.startswith("#"):
+        if not _runs_pytest(line):
             continue
         command = RUNNERS.sub("", line)
         command = re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
         if command:
             return command, where
     return None
+
+
+# CI lines before the tests that make files the suite needs, and the script named
+# for the step before start (full-stack-fastapi-template's scripts/prestart.sh).
+FILE_STEP = re.compile(r"^(touch|mkdir|cp|ln)\s+[^|;&<>$`]+$")
+PRESTART = re.compile(r"^(?:(?:ba)?sh\s+|python3?\s+)?\S*pre[-_]?start\S*$")
+
+
+def steps_before_tests(root: Path) -> tuple[list[str], str, str] | None:
+    """Return what the CI job running pytest does before it: file steps, prestart, where."""
+    for lines, where in _ci_jobs(root):
+        first = next((i for i, line in enumerate(lines) if _runs_pytest(line)), None)
+        if first is None:
+            continue
+        before = [RUNNERS.sub("", line) for line in lines[:first]]
+        prestart = next((line for line in before if PRESTART.match(line)), "")
+        return [line for line in before if FILE_STEP.match(line)], prestart, where
+    return None
+
+
+def _runs_pytest(line: str) -> bool:
+    return bool(PYTEST.search(line)) and not line.startswith("#")
 
 
 # Images of a project's own compose file that mean a backing service init knows.

@@ -124,6 +124,26 @@ def test_command(root: Path) -> detect.Found:
     return detect.Found(command, f"{where} runs it")
 
 
+def _prestart(setup: tuple[list[str], str, str] | None) -> detect.Found | None:
+    """Return the prestart script the CI runs before the tests, as the prepare step."""
+    if not setup or not setup[1]:
+        return None
+    return detect.Found(setup[1], f"{setup[2]} runs it before the tests")
+
+
+def test_setup(setup: tuple[list[str], str, str] | None) -> detect.Found:
+    """Return CI's file steps before the tests; a folder made is the suite's (UID 1000)."""
+    if not setup or not setup[0]:
+        return detect.Found([], "no file step before the tests in CI")
+    steps = [
+        f"{line} && chown 1000:1000 {' '.join(a for a in line.split()[1:] if a[0] != '-')}"
+        if line.startswith("mkdir ")
+        else line
+        for line in setup[0]
+    ]
+    return detect.Found(steps, f"{setup[2]} runs them before the tests")
+
+
 def _with_own(found: detect.Found, own: tuple[list[str], str] | None) -> detect.Found:
     """Return the packages found, plus those the project's own Dockerfile installs."""
     if not own or not own[0]:
@@ -153,6 +173,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     services = code.backing_services(root, deps, [r.name for r in reads])
     build, runtime = detect.system_packages(deps)
     image = evidence.own_image(root)
+    setup = evidence.steps_before_tests(root)
     found = {
         "python": detect.python_version(root),
         "toolchain": tool,
@@ -171,8 +192,9 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if "port" in image
         else detect.Found(8000, "shipyard's default"),
         "services": _with_compose(services, evidence.compose_services(root)),
-        "prepare": code.prepare_step(root, kind.value),
+        "prepare": _prestart(setup) or code.prepare_step(root, kind.value),
         "test-command": test_command(root),
+        "test-setup": test_setup(setup),
         "build-packages": _with_own(build, image.get("build-packages")),
         "runtime-packages": _with_own(runtime, image.get("runtime-packages")),
     }

@@ -41,6 +41,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "services": (list, "backing services: postgres, mariadb, redis, rabbitmq, memcached"),
     "prepare": (str, "the one-shot step before start and tests"),
     "test-command": (str, "the test suite's command"),
+    "test-setup": (list, "shell lines the test image runs at build, as root (CI's steps)"),
     "build-packages": (list, "apt packages to build wheels (builder stage only)"),
     "runtime-packages": (list, "apt packages the app needs at run time"),
     "python-path": (list, "where the code is imported from when not installed"),
@@ -142,11 +143,6 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
     else:
         name = detect.project_name(root)
     chosen = {"project": name, **chosen}
-    if chosen["framework"].value != "none" and not chosen["app"].value:
-        raise ConfigError(
-            f"found {chosen['framework'].value} ({chosen['framework'].evidence}) but no app object",
-            tip=f'set app = "module:app" (or "module:create_app()") in {where}',
-        )
     value = {k: v.value for k, v in chosen.items()}
     adoption = render.Adoption(
         project=project_slug(str(value["project"])),
@@ -176,6 +172,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         optional_env=tuple(value["optional-env"]),
         environment={str(k): str(v) for k, v in value["environment"].items()},
         health_path=value["health-path"],
+        test_setup=tuple(value["test-setup"]),
         dockerfile=_beside(root, "docker/Dockerfile"),
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),
@@ -354,6 +351,12 @@ def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
         say(
             f"  note: the code needs {', '.join(empty)} and gives no default: "
             "set each under env in the init settings, then 'shipyard init --force'"
+        )
+    if chosen["framework"].value != "none" and not chosen["app"].value:
+        say(
+            f"  note: found {chosen['framework'].value} but no app object in the code: "
+            "the stack serves nothing until app is set in the init settings (verify looks "
+            "for it by importing the code)"
         )
 
 

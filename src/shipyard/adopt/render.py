@@ -93,6 +93,7 @@ class Adoption:
     optional_env: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)  # compose values by name
     health_path: str = ""
+    test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     # Where shipyard's Dockerfile goes: beside the project's own when it has one there.
     dockerfile: str = "docker/Dockerfile"
     tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
@@ -112,7 +113,7 @@ class Adoption:
     @property
     def serves(self) -> bool:
         """Tell whether the project runs an HTTP server (else a test-only stack)."""
-        return self.framework != "none"
+        return self.framework != "none" and bool(self.app)
 
     def server_command(self, *, dev: bool) -> list[str]:
         """Return the command that serves the app (with reload in development)."""

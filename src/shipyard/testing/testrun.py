@@ -249,6 +249,16 @@ class Check:
     tip: str
 
 
+class CheckFailed(ShipyardError):
+    """A check failed in the test image; ``output`` holds all it said."""
+
+    def __init__(self, check: Check, output: str) -> None:
+        """Keep the check and its whole output; show its last lines."""
+        super().__init__(check.failure, details=tail(output, 15), tip=check.tip)
+        self.check = check
+        self.output = output
+
+
 def _run_check(ws: Workspace, compose: health.Compose, check: Check) -> None:
     """Run one check in a one-off test container; raise its error when it fails."""
     service = ws.stack.test_service
@@ -261,7 +271,7 @@ def _run_check(ws: Workspace, compose: health.Compose, check: Check) -> None:
             for line in (done.stdout + done.stderr).splitlines()
             if not COMPOSE_PROGRESS.match(line)
         ]
-        raise ShipyardError(check.failure, details=tail("\n".join(said), 15), tip=check.tip)
+        raise CheckFailed(check, "\n".join(said))
 
 
 def _run_suite(

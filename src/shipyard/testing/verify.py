@@ -1,4 +1,4 @@
-"""``shipyard verify`` (and ``init --verify``): check init's guesses where the truth lives.
+"""``shipyard verify`` (and the end of ``shipyard init``): check the guesses in the image.
 
 Static reading guesses; the image knows. A verify run is a docker-test run
 that runs no test: it builds the test image, starts the test stack's
@@ -11,13 +11,69 @@ which guess was wrong and the settings line that fixes it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from shipyard.core.errors import ShipyardError, tail
+from shipyard.core.errors import ShipyardError, StackNotReady, tail
 from shipyard.core.workspace import Workspace
 from shipyard.env.environment import Environment
-from shipyard.testing.testrun import NO_TESTS_COLLECTED, Check, throwaway_run
+from shipyard.testing.testrun import NO_TESTS_COLLECTED, Check, CheckFailed, throwaway_run
 
 COLLECTED = re.compile(r"(\d+)(?:/\d+)? tests? collected")
+# With a -q of the project's own on top of ours, pytest counts per file instead.
+PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
+# Finds the app by importing the modules that import its framework: a module-level
+# app object, else a function named for one, taking no argument, that returns one.
+# It always exits non-zero: what it prints is a finding, not a pass.
+INTROSPECT = """
+import importlib, inspect, re, sys, traceback
+KINDS = {"Flask", "FastAPI", "Starlette", "Litestar"}
+def is_app(obj):
+    return not isinstance(obj, type) and any(c.__name__ in KINDS for c in type(obj).__mro__)
+def bare(f):
+    ps = inspect.signature(f).parameters.values()
+    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in ps)
+for name in sys.argv[1:]:
+    try:
+        module = importlib.import_module(name)
+    except Exception:
+        print(f"importing {name}:", traceback.format_exc(limit=-3))
+        continue
+    apps = [a for a, o in vars(module).items() if is_app(o)]
+    if apps:
+        print(f"shipyard-app: {name}:{apps[0]}")
+        sys.exit(3)
+    for attr, obj in vars(module).items():
+        own = inspect.isfunction(obj) and obj.__module__ == name
+        if own and re.search("app", attr) and bare(obj):
+            try:
+                made = obj()
+            except Exception as exc:
+                print(f"{name}:{attr}(): {type(exc).__name__}: {exc}")
+                continue
+            if is_app(made):
+                print(f"shipyard-app: {name}:{attr}()")
+                sys.exit(3)
+print("no app object in " + ", ".join(sys.argv[1:]))
+sys.exit(1)
+"""
+
+
+class NotVerified(ShipyardError):
+    """A guess did not hold in the image: ``stage`` says which, ``output`` all that was said."""
+
+    def __init__(self, error: ShipyardError, stage: str, output: str) -> None:
+        """Keep the error as it reads, and what a mend reads."""
+        super().__init__(error.message, details=error.details, tip=error.tip)
+        self.stage = stage  # app | prepare | collect
+        self.output = output
+
+
+def collected(output: str) -> int | None:
+    """Return how many tests pytest's ``--collect-only`` output lists (None: no count)."""
+    if total := COLLECTED.findall(output):
+        return int(total[-1])
+    per_file = PER_FILE.findall(output)
+    return sum(map(int, per_file)) if per_file else None
 
 
 def app_check(app: str, settings: str) -> Check:
@@ -38,30 +94,60 @@ def app_check(app: str, settings: str) -> Check:
     )
 
 
+def find_app_check(framework: str, modules: Sequence[str], settings: str) -> Check:
+    """Return the check that looks for the app by importing ``modules`` in the image."""
+    return Check(
+        ("python", "-c", INTROSPECT, *modules),
+        f"not verified: init found {framework} but no app object, by reading or importing the code",
+        f'set app = "module:attr" (or "module:factory()") in {settings}, then '
+        "'shipyard init --force'",
+    )
+
+
 def verify(
-    ws: Workspace, environment: Environment, *, app: str, prepare: str, settings: str
+    ws: Workspace,
+    environment: Environment,
+    *,
+    app: str,
+    prepare: str,
+    settings: str,
+    find_app: tuple[str, Sequence[str]] | None = None,
 ) -> str:
-    """Run the checks in a throwaway test stack; return the line that says what was proven."""
+    """Run the checks in a throwaway test stack; return the line that says what was proven.
+
+    ``find_app`` (framework, modules) looks for the app when reading found none.
+    Raise :class:`NotVerified` when a guess did not hold.
+    """
     checks = [app_check(app, settings)] if app else []
-    outcome = throwaway_run(ws, environment, ["--collect-only", "-q"], checks=checks, capture=True)
-    found = COLLECTED.findall(outcome.output)
-    if outcome.status == NO_TESTS_COLLECTED or (outcome.status == 0 and not found):
-        raise ShipyardError(
+    if find_app and not app:
+        checks = [find_app_check(find_app[0], find_app[1], settings)]
+    try:
+        outcome = throwaway_run(
+            ws, environment, ["--collect-only", "-q"], checks=checks, capture=True
+        )
+    except CheckFailed as failed:
+        raise NotVerified(failed, "app", failed.output) from None
+    except StackNotReady as failed:
+        raise NotVerified(failed, "prepare", failed.details) from None
+    count = collected(outcome.output)
+    if outcome.status == NO_TESTS_COLLECTED or (outcome.status == 0 and count is None):
+        error = ShipyardError(
             "not verified: pytest collected no test in the test image",
             details=tail(outcome.output, 15),
             tip=f"set test-command in {settings} to the command that runs the suite, "
             "then 'shipyard init --force'",
         )
+        raise NotVerified(error, "collect", outcome.output)
     if outcome.status:
-        raise ShipyardError(
+        error = ShipyardError(
             f"not verified: collecting the tests failed in the test image (pytest exited "
             f"{outcome.status})",
             details=tail(outcome.output, 15),
             tip=f"a missing test package: add it to extra-test-packages in {settings}; "
             "a missing variable: set it under env; then 'shipyard init --force'",
         )
+        raise NotVerified(error, "collect", outcome.output)
     done = ["the app imports"] if app else []
     done += ["the prepare step ran"] if prepare else []
-    count = int(found[-1])
     done.append(f"{count:,} test{'s' if count != 1 else ''} collected (no test was run)")
     return "verified: " + ", ".join(done)

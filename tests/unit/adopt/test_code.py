@@ -186,3 +186,21 @@ def test_backing_services_from_clients_and_urls(tmp_path: Path) -> None:
     )
     both = {"psycopg2": "requirements.txt", "pymysql": "requirements.txt"}
     assert code.backing_services(plain, both, []).value == ["postgres"]
+
+
+def test_the_modules_to_import_when_no_app_was_read(tmp_path: Path) -> None:
+    """A subclass of Flask is no `Flask(...)` call: verify imports the modules naming flask."""
+    write_tree(
+        tmp_path,
+        {
+            "shop/__init__.py": "from flask import Flask\nclass Shop(Flask): ...\napp = Shop('x')\n",
+            "shop/views/orders.py": "import flask.views\n",
+            "shop/util.py": "import os\n",
+            "wsgi.py": "from shop import app\n",
+            "tests/test_shop.py": "from flask import Flask\n",
+        },
+    )
+    kind, app = code.framework(tmp_path, {"flask": "requirements.txt"})
+    assert (kind.value, app.value) == ("flask", "")
+    assert code.framework_modules(tmp_path, "flask") == ["shop", "shop.views.orders"]
+    assert code.framework_modules(tmp_path, "fastapi") == []

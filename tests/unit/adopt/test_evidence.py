@@ -90,6 +90,43 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
     assert evidence.test_command(tmp_path / "none") is None
 
 
+def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
+    """File steps become test-setup (a folder made is the suite's), a prestart script prepare."""
+    root = write_tree(
+        tmp_path,
+        {
+            ".github/workflows/lint.yml": "jobs:\n  m:\n    steps:\n      - run: touch lint.cfg\n",
+            ".github/workflows/ci.yml": (
+                "jobs:\n  test:\n    steps:\n"
+                "      - run: pip install -r requirements-dev.txt\n"
+                "      - run: |\n          touch hc/local_settings.py\n"
+                "          mkdir -p media/uploads\n          cp .env.example .env\n"
+                "          echo hi > x.txt\n"
+                "          uv run bash scripts/prestart.sh\n          uv run pytest -x\n"
+                "      - run: touch after.txt\n"
+            ),
+        },
+    )
+    assert evidence.steps_before_tests(root) == (
+        ["touch hc/local_settings.py", "mkdir -p media/uploads", "cp .env.example .env"],
+        "bash scripts/prestart.sh",
+        ".github/workflows/ci.yml",
+    )
+    found = findings.findings(root)
+    assert found["test-setup"] == detect.Found(
+        [
+            "touch hc/local_settings.py",
+            "mkdir -p media/uploads && chown 1000:1000 media/uploads",
+            "cp .env.example .env",
+        ],
+        ".github/workflows/ci.yml runs them before the tests",
+    )
+    assert found["prepare"] == detect.Found(
+        "bash scripts/prestart.sh", ".github/workflows/ci.yml runs it before the tests"
+    )
+    assert evidence.steps_before_tests(tmp_path / "none") is None
+
+
 def test_what_the_projects_own_dockerfile_and_compose_file_say(tmp_path: Path) -> None:
     """Its apt packages (build tools apart), EXPOSE, the app it serves; the images it runs."""
     root = write_tree(
