@@ -307,6 +307,11 @@ def python_version(root: Path) -> Found:
             match = re.search(r"(3\.\d+)", path.read_text(encoding="utf-8"))
             if match:
                 return Found(match.group(1), f"{name} says {match.group(1)}")
+    pipfile = root / "Pipfile"  # TOML, but only this line matters here
+    text = pipfile.read_text(encoding="utf-8", errors="replace") if pipfile.is_file() else ""
+    pinned = re.search(r'^\s*python_version\s*=\s*"(3\.\d+)', text, re.MULTILINE)
+    if pinned:
+        return Found(pinned.group(1), f"Pipfile's python_version says {pinned.group(1)}")
     candidates, reasons = _declared(root)
     own = _dockerfile_python(root)
     if own and own.value in candidates:  # the image the project already builds and runs

@@ -74,6 +74,7 @@ def test_toolchain_by_lock_first(
             },
             "3.12",
         ),
+        ({"Pipfile": '[packages]\nflask = "*"\n\n[requires]\npython_version = "3.10"\n'}, "3.10"),
     ],
     ids=[
         "python-version-file",
@@ -86,6 +87,7 @@ def test_toolchain_by_lock_first(
         "default",
         "own-dockerfile",
         "own-dockerfile-not-allowed",
+        "pipfile",
     ],
 )
 def test_python_version(tmp_path: Path, files: dict[str, str], version: str) -> None:
