@@ -126,8 +126,9 @@ class Adoption:
             return [*argv, "--reload"] if dev else argv
         if dev and self.framework == "django":
             return ["python", "manage.py", "runserver", address]
-        if dev and self.framework == "flask":
-            return ["flask", "--app", app, "run", "--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104
+        if dev and self.framework == "flask":  # FLASK_APP and --reload: Flask 1.0 and later
+            argv = ["env", f"FLASK_APP={app}", "flask", "run", "--reload"]
+            return [*argv, "--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104
         return ["gunicorn", "--bind", address, "--access-logfile", "-", app]
 
     def health_command(self) -> list[str]:
