@@ -49,6 +49,12 @@ MYSQL_DRIVERS = frozenset(
 )
 AMQP_CLIENTS = frozenset({"pika", "aio-pika", "aiormq", "rabbitpy"})
 MEMCACHED_CLIENTS = frozenset({"pymemcache", "python-memcached", "pylibmc", "aiomcache"})
+MONGO_CLIENTS = frozenset(
+    {"pymongo", "motor", "mongoengine", "beanie", "odmantic", "flask-pymongo", "djongo"}
+)
+ELASTICSEARCH_CLIENTS = frozenset(
+    {"elasticsearch", "elasticsearch-dsl", "elasticsearch8", "django-elasticsearch-dsl"}
+)
 # Each service: the clients that mean it, and what in the code means it (Celery needs its
 # broker named: kombu and amqp come with every Celery install, whatever the broker).
 SERVICE_EVIDENCE = (
@@ -56,6 +62,8 @@ SERVICE_EVIDENCE = (
     ("mariadb", MYSQL_DRIVERS, r"mysql(\+\w+)?://|django\.db\.backends\.mysql"),
     ("rabbitmq", AMQP_CLIENTS, r"\b(py)?amqps?://"),
     ("memcached", MEMCACHED_CLIENTS, r"memcache(d)?://|PyMemcacheCache|MemcachedCache"),
+    ("mongodb", MONGO_CLIENTS, r"mongodb(\+srv)?://"),
+    ("elasticsearch", ELASTICSEARCH_CLIENTS, ""),
 )
 REDIS_CLIENTS = frozenset({"redis", "celery", "rq", "django-redis", "aioredis", "hiredis"})
 
@@ -239,7 +247,7 @@ def backing_services(root: Path, deps: Mapping[str, str], names: list[str]) -> F
     elif any("REDIS" in name for name in names):
         services.append("redis")
         reasons.append("the code reads a REDIS variable")
-    order = ("postgres", "mariadb", "redis", "rabbitmq", "memcached")
+    order = ("postgres", "mariadb", "redis", "rabbitmq", "memcached", "mongodb", "elasticsearch")
     services.sort(key=order.index)
     return Found(services, "; ".join(reasons) or "no database, broker or cache client")
 

@@ -190,6 +190,8 @@ SERVICE_IMAGES = (
     (re.compile(r"(^|/)(redis|valkey)"), "redis"),
     (re.compile(r"(^|/)rabbitmq"), "rabbitmq"),
     (re.compile(r"(^|/)memcached"), "memcached"),
+    (re.compile(r"(^|/)mongo"), "mongodb"),
+    (re.compile(r"(^|/)elasticsearch"), "elasticsearch"),
 )
 
 

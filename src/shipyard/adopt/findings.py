@@ -93,6 +93,16 @@ def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]
             ("MEMCACHED?_HOST", "memcached"),
             ("MEMCACHED?_PORT", "11211"),
         ]
+    if "mongodb" in services:
+        rules += [
+            (r"\w*MONGO\w*_(URL|URI|DSN)", "mongodb://mongo:27017"),
+            (r"MONGO(DB)?_HOST", "mongo"),
+            (r"MONGO(DB)?_PORT", "27017"),
+        ]
+    if "elasticsearch" in services:
+        rules += [
+            (r"\w*(ELASTIC(SEARCH)?|ES)\w*_(URL|URI|HOSTS?)", "http://elasticsearch:9200"),
+        ]
     return rules
 
 

@@ -38,7 +38,7 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "framework": (str, "fastapi, litestar, flask, django or none"),
     "app": (str, "the ASGI/WSGI app: module:attr or module:factory()"),
     "port": (int, "the port the app listens on"),
-    "services": (list, "backing services: postgres, mariadb, redis, rabbitmq, memcached"),
+    "services": (list, "backing services: postgres, mariadb, redis, rabbitmq, memcached, ..."),
     "prepare": (str, "the one-shot step before start and tests"),
     "test-command": (str, "the test suite's command"),
     "test-setup": (list, "shell lines the test image runs at build, as root (CI's steps)"),
@@ -54,7 +54,9 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
 }
 TOOLCHAINS = ("uv", "poetry", "pip")
 FRAMEWORKS = ("fastapi", "litestar", "flask", "django", "none")
-SERVICES = ("postgres", "mariadb", "redis", "rabbitmq", "memcached")
+SERVICES = ("postgres", "mariadb", "redis", "rabbitmq", "memcached", "mongodb", "elasticsearch")
+# Written from their public images, never run by shipyard's own tests.
+UNTRIED = {"mongodb": "mongo:8", "elasticsearch": "elasticsearch:8.17.0"}
 # What marks a file as init's own: the generated header (or, in files from before
 # it had one, shipyard's import). Any other file is the project's: never replaced.
 GENERATED = (
@@ -351,6 +353,12 @@ def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
         say(
             f"  note: the code needs {', '.join(empty)} and gives no default: "
             "set each under env in the init settings, then 'shipyard init --force'"
+        )
+    untried = [f"{s} ({UNTRIED[s]})" for s in chosen["services"].value if s in UNTRIED]
+    if untried:
+        say(
+            f"  note: shipyard's own tests have never run {' or '.join(untried)}: check the "
+            "health check and URL of each on the first 'inv dev-up'"
         )
     if chosen["framework"].value != "none" and not chosen["app"].value:
         say(

@@ -41,6 +41,8 @@ BACKING = {
     "redis": "redis",
     "rabbitmq": "rabbitmq",
     "memcached": "memcached",
+    "mongodb": "mongo",
+    "elasticsearch": "elasticsearch",
 }
 # What each backing service's entrypoint writes on a read-only root (its tmpfs).
 BACKING_TMPFS = {
@@ -49,6 +51,8 @@ BACKING_TMPFS = {
     "redis": "[/tmp]",
     "rabbitmq": "[/tmp]",
     "memcached": "[/tmp]",
+    "mongodb": "[/tmp]",
+    "elasticsearch": "[/tmp]",
 }
 OVERLAY_TEMPLATES = {"dev": "dev", "test": "test", "ci": "test", "prod": "prod"}
 
@@ -82,7 +86,7 @@ class Adoption:
     framework: str  # fastapi | flask | django | none
     app: str  # module:attr or module:factory()
     port: int
-    services: tuple[str, ...]  # postgres, mariadb, redis, rabbitmq, memcached
+    services: tuple[str, ...]  # postgres, mariadb, redis, rabbitmq, memcached, mongodb, ...
     prepare: str  # one-shot command before start and tests, or ""
     test_command: str
     build_packages: tuple[str, ...]

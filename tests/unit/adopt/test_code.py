@@ -186,6 +186,12 @@ def test_backing_services_from_clients_and_urls(tmp_path: Path) -> None:
     )
     both = {"psycopg2": "requirements.txt", "pymysql": "requirements.txt"}
     assert code.backing_services(plain, both, []).value == ["postgres"]
+    search = write_tree(tmp_path / "search", {"s.py": "URL = 'mongodb+srv://x/db'\n"})
+    found = code.backing_services(search, {"elasticsearch-dsl": "requirements.txt"}, [])
+    assert found == detect.Found(
+        ["mongodb", "elasticsearch"],
+        "a mongodb URL or backend in the code; elasticsearch-dsl in requirements.txt",
+    )
 
 
 def test_the_modules_to_import_when_no_app_was_read(tmp_path: Path) -> None:

@@ -241,6 +241,35 @@ def test_service_environment_points_variables_at_the_services() -> None:
     }
 
 
+def test_mongodb_and_elasticsearch_are_wired_and_said_untried(tmp_path: Path) -> None:
+    """Written from their public images, their URLs wired, one line saying shipyard never ran them."""
+    names = ["MONGODB_URL", "MONGO_HOST", "ELASTICSEARCH_URL", "ES_HOSTS"]
+    assert findings.service_environment(["mongodb", "elasticsearch"], names, {}) == {
+        "MONGODB_URL": "mongodb://mongo:27017",
+        "MONGO_HOST": "mongo",
+        "ELASTICSEARCH_URL": "http://elasticsearch:9200",
+        "ES_HOSTS": "http://elasticsearch:9200",
+    }
+    root = project(
+        tmp_path,
+        {
+            "requirements.txt": "flask==3.1.3\npymongo\nelasticsearch\n",
+            "web/__init__.py": "import os\nfrom flask import Flask\napp = Flask('w')\n"
+            "os.environ['MONGODB_URL']\nos.environ['ELASTICSEARCH_URL']\n",
+        },
+    )
+    said: list[str] = []
+    plan.init(root, dry=False, force=False, say=said.append)
+    assert (
+        "  note: shipyard's own tests have never run mongodb (mongo:8) or elasticsearch "
+        "(elasticsearch:8.17.0): check the health check and URL of each on the first 'inv dev-up'"
+    ) in said
+    base = (root / "compose/docker-compose.yml").read_text()
+    assert "image: mongo:8" in base
+    assert "image: elasticsearch:8.17.0" in base
+    assert 'MONGODB_URL: "mongodb://mongo:27017"' in base
+
+
 def test_generated_env_files_pass_env_check(tmp_path: Path) -> None:
     """The contract marks secrets; CI's committed values are stable and pass the strict rules."""
     root = project(tmp_path)

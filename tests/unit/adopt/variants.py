@@ -18,7 +18,7 @@ def variants() -> list[render.Adoption]:
             ("postgres",),
             ("redis",),
             ("postgres", "redis"),
-            ("mariadb", "rabbitmq", "memcached"),
+            ("mariadb", "rabbitmq", "memcached", "mongodb", "elasticsearch"),
         ],
     )
     for n, (toolchain, framework, services) in enumerate(kinds):
