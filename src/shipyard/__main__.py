@@ -11,6 +11,7 @@ end as ``ERROR``/``TIP`` lines and an exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,6 +97,7 @@ def _verify(root: Path) -> str:
         find_app=(adoption.framework, code.framework_modules(root, adoption.framework))
         if unknown
         else None,
+        collect=bool(re.search(r"\bpy\.?test\b", adoption.test_command)),
     )
 
 

@@ -149,16 +149,33 @@ def _task_lines(root: Path) -> Iterator[tuple[str, str]]:
             recipe = False
 
 
+# The suite run by another runner (Django's, unittest's), less coverage's wrapper.
+OTHER_RUNNER = re.compile(r"(?:^|\s)(?:\S*manage\.py\s+test|-m\s+(?:unittest|django\s+test))\b")
+COVERAGE_RUN = re.compile(r"^(?:python3?\s+-m\s+)?coverage\s+run\s+(?:-\S+\s+)*")
+
+
 def test_command(root: Path) -> tuple[str, str] | None:
-    """Return the project's own test command (as its CI, tox or Makefile runs it), and where."""
-    for line, where in (*_ci_lines(root), *_task_lines(root)):
-        if not _runs_pytest(line):
-            continue
-        command = RUNNERS.sub("", line)
-        command = re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
-        if command:
+    """Return the project's own test command (as its CI, tox or Makefile runs it), and where.
+
+    A pytest line wins; else a line running Django's or unittest's runner, which
+    is how the project's suite is meant to run (its own TEST_RUNNER, its setup).
+    """
+    lines = [*_ci_lines(root), *_task_lines(root)]
+    for line, where in lines:
+        if _runs_pytest(line) and (command := _bare(line)):
             return command, where
+    for line, where in lines:
+        if OTHER_RUNNER.search(line) and not line.startswith("#") and (command := _bare(line)):
+            command = COVERAGE_RUN.sub("", command)
+            script = command.split(maxsplit=1)[0].endswith(".py")  # coverage ran the file
+            return (f"python {command}" if script else command), where
     return None
+
+
+def _bare(line: str) -> str:
+    """Return a CI line less the tool that wraps it and tox's substitutions."""
+    command = RUNNERS.sub("", line)
+    return re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
 
 
 # CI lines before the tests that make files the suite needs, and the script named

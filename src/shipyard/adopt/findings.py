@@ -120,6 +120,25 @@ def service_environment(
     return values
 
 
+# The values a variable that picks the database takes for each service (``DB=postgres``).
+SWITCH_VALUES = {"postgres": ("postgres", "postgresql", "pgsql"), "mariadb": ("mysql", "mariadb")}
+
+
+def switches(root: Path, services: list[str], derived: Mapping[str, str]) -> dict[str, str]:
+    """Return the variables the code compares with a service's name, set to that name.
+
+    A project that runs on SQLite unless ``DB == "postgres"`` gets ``DB=postgres``
+    when the stack runs PostgreSQL: else the database init wired is never used.
+    """
+    found = {}
+    for name, values in variables.compared_values(root).items():
+        for service in services:
+            pick = next((v for v in values if v.lower() in SWITCH_VALUES.get(service, ())), None)
+            if pick and name not in derived and name not in found:
+                found[name] = pick
+    return found
+
+
 NO_CACHE = "-p no:cacheprovider"  # /app is not the test user's to write .pytest_cache in
 
 
@@ -129,7 +148,8 @@ def test_command(root: Path) -> detect.Found:
     if own is None:
         return detect.Found(f"pytest {NO_CACHE}", "pytest, without its cache")
     command, where = own
-    if NO_CACHE not in command and not render.SHELL_SYNTAX.search(command):
+    pytest = evidence.PYTEST.search(command)
+    if pytest and NO_CACHE not in command and not render.SHELL_SYNTAX.search(command):
         command = f"{command} {NO_CACHE}"
     return detect.Found(command, f"{where} runs it")
 
@@ -216,16 +236,17 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if missing
         else (f"{server} is a dependency" if server else "no server to add"),
     )
-    test_missing = [p for p in ("pytest",) if p not in deps]
-    if kind.value == "django" and "pytest-django" not in deps:
+    pytest = bool(evidence.PYTEST.search(found["test-command"].value))
+    test_missing = [p for p in ("pytest",) if p not in deps and pytest]
+    if kind.value == "django" and "pytest-django" not in deps and pytest:
         test_missing.append("pytest-django")
     plugins = {k: v for k, v in evidence.pytest_plugins(root).items() if k not in deps}
-    test_missing += list(plugins)
+    test_missing += list(plugins) if pytest else []
     found["extra-test-packages"] = detect.Found(
         test_missing,
         "not declared: " + ", ".join(test_missing) + "".join(f"; {v}" for v in plugins.values())
         if test_missing
-        else "declared",
+        else ("declared" if pytest else "the suite's runner is not pytest"),
     )
     path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
     found["python-path"] = (
@@ -237,6 +258,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     module = code.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value
+    derived |= switches(root, services.value, derived)
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]

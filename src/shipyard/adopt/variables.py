@@ -314,6 +314,21 @@ def _reads(
         yield name, default, getattr(node, "lineno", 0), optional, "typed" if typed else ""
 
 
+def compared_values(root: Path) -> dict[str, list[str]]:
+    """Return the literals the code compares each variable with (``getenv("DB") == "postgres"``)."""
+    found: dict[str, list[str]] = {}
+    for path in python_files(root):
+        for node in ast.walk(parse(path) or ast.Module(body=[], type_ignores=[])):
+            access = _env_access(node.left) if isinstance(node, ast.Compare) else None
+            name = literal(access[0]) if access else None
+            if not (isinstance(node, ast.Compare) and name):
+                continue
+            for other in node.comparators:
+                items = other.elts if isinstance(other, ast.List | ast.Tuple | ast.Set) else [other]
+                found.setdefault(name, []).extend(v for e in items if (v := literal(e)))
+    return found
+
+
 def env_reads(root: Path) -> list[EnvRead]:
     """Return every variable the (non-test) code reads, first place first, sorted by name."""
     parsed = [(p, t) for p in python_files(root) if (t := parse(p)) is not None]
@@ -334,7 +349,8 @@ def env_reads(root: Path) -> list[EnvRead]:
             if name in AMBIENT or name in REQUEST_KEYS or name.startswith("HTTP_") or name in found:
                 continue
             value = literal(default)
-            # A default the code computes (or None) is not a value for an env file.
-            unset = optional or (default is not None and value is None)
+            # A default the code computes (or None) is not a value for an env file; an
+            # empty one is what an unset variable gives already.
+            unset = optional or value == "" or (default is not None and value is None)
             found[name] = EnvRead(name, value, f"{where}:{line}", optional=unset, kind=kind)
     return [found[k] for k in sorted(found)]

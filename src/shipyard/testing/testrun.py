@@ -176,6 +176,17 @@ def docker_test(
     return throwaway_run(ws, environment, pytest_args, run_id=run_id).status
 
 
+RESULT_FILES = ("junit.xml", "coverage.xml")
+
+
+def clear_results(results: Path) -> None:
+    """Remove what an earlier run left in ``results``: a stale report must not pass for this one."""
+    for name in RESULT_FILES:
+        (results / name).unlink(missing_ok=True)
+    for log in (results / "logs").glob("*.log"):
+        log.unlink()
+
+
 def throwaway_run(
     ws: Workspace,
     environment: Environment,
@@ -184,11 +195,13 @@ def throwaway_run(
     run_id: str | None = None,
     checks: Sequence[Check] = (),
     capture: bool = False,
+    suite: bool = True,
 ) -> Outcome:
     """Run the suite as docker-test does, after ``checks`` in the test image; tear it all down.
 
     Each check runs in a one-off container of the test service once the stack
     is up; the first that fails raises its error (its output and the fix).
+    Without ``suite``, only the checks run (status 0 when they pass).
     """
     stack = ws.stack
     # Only what the tests depend on: a running worker would race them for jobs.
@@ -203,6 +216,8 @@ def throwaway_run(
     for line in collect_garbage(ws, everywhere=False):  # dead runs, images builds replaced
         ws.say(line)
     build_images(ws, environment.images)
+    if not ws.runner.dry:
+        clear_results(stack.results_dir)
     command, extra_env = suite_command(ws, environment, pytest_args)
     run = runs.Run(stack.project, environment.name, run_id or new_run_id())
     overlay_text = runs.labels_overlay(
@@ -226,7 +241,11 @@ def throwaway_run(
                 )
             for check in checks:
                 _run_check(ws, compose, check)
-            status, output = _run_suite(ws, compose, container, command, extra_env, capture=capture)
+            status, output = (
+                _run_suite(ws, compose, container, command, extra_env, capture=capture)
+                if suite
+                else (0, "")
+            )
         except KeyboardInterrupt:
             _teardown(ws, compose, container, run, failed=True)
             ws.say("everything the run started was removed")
@@ -237,6 +256,11 @@ def throwaway_run(
         _teardown(ws, compose, container, run, failed=status != 0)
         if status == NO_TESTS_COLLECTED and not ws.runner.dry:
             ws.say(no_tests_explained(command))
+        if suite and not re.search(r"\bpy\.?test\b", " ".join(command)):
+            ws.say(
+                f"no {display_path(results / 'junit.xml')}: the test command does not run "
+                f"pytest ({shlex.join(command)}); its runner reported above"
+            )
         return Outcome(status, output)
 
 

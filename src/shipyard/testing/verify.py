@@ -112,10 +112,13 @@ def verify(
     prepare: str,
     settings: str,
     find_app: tuple[str, Sequence[str]] | None = None,
+    collect: bool = True,
 ) -> str:
     """Run the checks in a throwaway test stack; return the line that says what was proven.
 
-    ``find_app`` (framework, modules) looks for the app when reading found none.
+    ``find_app`` (framework, modules) looks for the app when reading found none;
+    ``collect`` is false for a suite another runner runs (Django's, unittest's),
+    which has no way to list its tests without running them.
     Raise :class:`NotVerified` when a guess did not hold.
     """
     checks = [app_check(app, settings)] if app else []
@@ -123,12 +126,17 @@ def verify(
         checks = [find_app_check(find_app[0], find_app[1], settings)]
     try:
         outcome = throwaway_run(
-            ws, environment, ["--collect-only", "-q"], checks=checks, capture=True
+            ws, environment, ["--collect-only", "-q"], checks=checks, capture=True, suite=collect
         )
     except CheckFailed as failed:
         raise NotVerified(failed, "app", failed.output) from None
     except StackNotReady as failed:
         raise NotVerified(failed, "prepare", failed.details) from None
+    done = ["the app imports"] if app else []
+    done += ["the prepare step ran"] if prepare else []
+    if not collect:
+        done.append("the suite's runner is not pytest: its tests were not listed")
+        return "verified: " + ", ".join(done)
     count = collected(outcome.output)
     if outcome.status == NO_TESTS_COLLECTED or (outcome.status == 0 and count is None):
         error = ShipyardError(
@@ -147,7 +155,5 @@ def verify(
             "a missing variable: set it under env; then 'shipyard init --force'",
         )
         raise NotVerified(error, "collect", outcome.output)
-    done = ["the app imports"] if app else []
-    done += ["the prepare step ran"] if prepare else []
     done.append(f"{count:,} test{'s' if count != 1 else ''} collected (no test was run)")
     return "verified: " + ", ".join(done)

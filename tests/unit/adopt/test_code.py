@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shipyard.adopt import code, detect, variables
+from shipyard.adopt import code, detect, findings, variables
 from tests.unit.conftest import write_tree
 
 
@@ -210,3 +210,29 @@ def test_the_modules_to_import_when_no_app_was_read(tmp_path: Path) -> None:
     assert (kind.value, app.value) == ("flask", "")
     assert code.framework_modules(tmp_path, "flask") == ["shop", "shop.views.orders"]
     assert code.framework_modules(tmp_path, "fastapi") == []
+
+
+def test_a_variable_compared_with_a_services_name_switches_to_it(tmp_path: Path) -> None:
+    """SQLite unless DB == "postgres": with PostgreSQL in the stack, DB is set, or it goes unused."""
+    root = write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "django==6.0\npsycopg==3.3\n",
+            "manage.py": "",
+            "site/settings.py": (
+                "import os\n"
+                "if os.getenv('DB') == 'postgres':\n    pass\n"
+                "if os.getenv('DB') in ['mysql', 'mariadb']:\n    pass\n"
+                "if os.environ.get('MODE', 'x') != 'prod':\n    pass\n"
+                "HOST = os.getenv('EMAIL_HOST_USER', '')\n"
+            ),
+        },
+    )
+    assert variables.compared_values(root) == {
+        "DB": ["postgres", "mysql", "mariadb"],
+        "MODE": ["prod"],
+    }
+    found = findings.findings(root)
+    assert found["environment"].value["DB"] == "postgres"
+    assert "EMAIL_HOST_USER" in found["optional-env"].value  # "" is what unset gives
+    assert "EMAIL_HOST_USER" not in found["env"].value

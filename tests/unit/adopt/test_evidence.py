@@ -90,6 +90,35 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
     assert evidence.test_command(tmp_path / "none") is None
 
 
+def test_a_suite_run_by_djangos_or_unittests_runner(tmp_path: Path) -> None:
+    """No pytest line: the runner CI uses, less coverage's wrapper; no pytest added for it."""
+    root = write_tree(
+        tmp_path / "django",
+        {
+            ".github/workflows/ci.yml": (
+                "jobs:\n  test:\n    steps:\n      - run: pip install -r requirements.txt\n"
+                "      - run: coverage run --omit=*/tests/* --source=hc manage.py test\n"
+            ),
+            "manage.py": "",
+            "requirements.txt": "django==6.0\n",
+        },
+    )
+    assert evidence.test_command(root) == ("python manage.py test", ".github/workflows/ci.yml")
+    found = findings.findings(root)
+    assert found["test-command"].value == "python manage.py test"  # no pytest flag appended
+    assert found["extra-test-packages"] == detect.Found([], "the suite's runner is not pytest")
+    unit = write_tree(
+        tmp_path / "unit",
+        {".gitlab-ci.yml": "test:\n  script:\n    - python -m unittest discover -s tests\n"},
+    )
+    assert evidence.test_command(unit) == ("python -m unittest discover -s tests", ".gitlab-ci.yml")
+    both = write_tree(
+        tmp_path / "both",
+        {"tox.ini": "[testenv]\ncommands =\n    python manage.py test\n    pytest tests\n"},
+    )
+    assert evidence.test_command(both) == ("pytest tests", "tox.ini")
+
+
 def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
     """File steps become test-setup (a folder made is the suite's), a prestart script prepare."""
     root = write_tree(

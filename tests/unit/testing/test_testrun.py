@@ -13,7 +13,7 @@ from shipyard.core.errors import ConfigError, ShipyardError, StackNotReady
 from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import Environment
 from shipyard.testing import testrun
-from tests.unit.conftest import app_image, environment
+from tests.unit.conftest import app_image, environment, write_tree
 from tests.unit.fakes import FakeRunner
 
 SERVICES = {
@@ -376,3 +376,22 @@ def test_addopts_are_passed_to_compose_run(stack: Path) -> None:
         "-c",
         "pytest",
     ]
+
+
+def test_a_run_starts_without_the_reports_of_an_earlier_one(tmp_path: Path) -> None:
+    """A stale junit.xml (93 failures) must not pass for a run that writes none."""
+    write_tree(
+        tmp_path,
+        {
+            "junit.xml": "<testsuites failures='93'/>",
+            "coverage.xml": "<coverage/>",
+            "logs/tests.log": "old",
+            "notes.txt": "the user's",
+        },
+    )
+    testrun.clear_results(tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "logs",
+        "notes.txt",
+    ]
+    testrun.clear_results(tmp_path / "never-made")  # a first run: nothing to clear
