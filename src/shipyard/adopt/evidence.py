@@ -253,6 +253,23 @@ def own_image(root: Path) -> dict[str, tuple[Any, str]]:
                 found.setdefault("app", (app.group(1), f"{where}: {line.strip()[:80]}"))
             if port := re.search(r"(?:--port[ =]|--bind[ =]\S*:|-b +\S*:)(\d+)", flat):
                 found.setdefault("port", (int(port.group(1)), f"{where}: {line.strip()[:80]}"))
+    return found | {k: v for k, v in procfile(root).items() if k not in found}
+
+
+def procfile(root: Path) -> dict[str, tuple[Any, str]]:
+    """Return what a Procfile says: the app its ``web:`` process serves, its ``release:`` step."""
+    path = root / "Procfile"
+    lines = (
+        path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
+    )
+    found: dict[str, tuple[Any, str]] = {}
+    for line in lines:
+        kind, _, command = line.partition(":")
+        command = command.strip()
+        if kind.strip() == "web" and (app := SERVERS.search(command)):
+            found["app"] = (app.group(1), f"Procfile: web: {command[:80]}")
+        elif kind.strip() == "release" and command:
+            found["prepare"] = (command, "Procfile: release")
     return found
 
 

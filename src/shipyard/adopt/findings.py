@@ -222,7 +222,9 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if "port" in image
         else detect.Found(8000, "shipyard's default"),
         "services": _with_compose(services, evidence.compose_services(root)),
-        "prepare": _prestart(setup) or code.prepare_step(root, kind.value),
+        "prepare": _prestart(setup)
+        or (detect.Found(*image["prepare"]) if "prepare" in image else None)
+        or code.prepare_step(root, kind.value),
         "test-command": test_command(root),
         "test-setup": test_setup(setup),
         "build-packages": _with_own(build, image.get("build-packages")),

@@ -274,7 +274,7 @@ def compose_base(adoption: Adoption) -> str:
         environment=app_environment(adoption),
         needs=_needs(adoption, job=False),
         job_needs=_needs(adoption, job=True),
-        prepare=shlex.split(adoption.prepare),
+        prepare=command_argv(adoption.prepare),
         variables=service_variables(adoption.project),
         required=_required,
     )

@@ -119,6 +119,31 @@ def test_a_suite_run_by_djangos_or_unittests_runner(tmp_path: Path) -> None:
     assert evidence.test_command(both) == ("pytest tests", "tox.ini")
 
 
+def test_a_procfile_names_the_app_and_the_release_step(tmp_path: Path) -> None:
+    """Heroku's web process serves the app; its release step is the one before start."""
+    root = write_tree(
+        tmp_path,
+        {
+            "Procfile": (
+                "web: gunicorn config.wsgi:application --bind 0.0.0.0:$PORT\n"
+                "worker: celery -A config worker\n"
+                "release: python manage.py migrate --noinput && python manage.py check\n"
+            ),
+        },
+    )
+    assert evidence.own_image(root) == {
+        "app": (
+            "config.wsgi:application",
+            "Procfile: web: gunicorn config.wsgi:application --bind 0.0.0.0:$PORT",
+        ),
+        "prepare": (
+            "python manage.py migrate --noinput && python manage.py check",
+            "Procfile: release",
+        ),
+    }
+    assert render.command_argv(evidence.own_image(root)["prepare"][0])[:2] == ["sh", "-c"]
+
+
 def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
     """File steps become test-setup (a folder made is the suite's), a prestart script prepare."""
     root = write_tree(
