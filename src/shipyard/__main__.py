@@ -19,7 +19,7 @@ from pathlib import Path
 from shipyard import __version__
 from shipyard.adopt import code, mend, plan
 from shipyard.core import edge
-from shipyard.core.errors import ConfigError
+from shipyard.core.errors import ConfigError, EngineError
 from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
 from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import resolve
@@ -65,6 +65,14 @@ def _adopt(root: Path, *, dry: bool, force: bool, verify: bool) -> None:
     for _ in range(MENDS):
         try:
             print(_verify(root))
+        except EngineError as down:  # the files are written: only the check waits
+            raise EngineError(
+                f"init wrote its files; checking them in the image needs the engine: "
+                f"{down.message}",
+                details=down.details,
+                tip=f"{down.tip}; then 'shipyard verify {root}' (or 'shipyard init "
+                "--no-verify' to write without the check)",
+            ) from None
         except checks.NotVerified as failed:
             chosen = {key: found.value for key, found in plan.choose(root)[1].items()}
             fix = mend.diagnose(root, failed.stage, failed.output, chosen)

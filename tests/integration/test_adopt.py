@@ -242,6 +242,26 @@ def test_init_over_a_changed_file_refuses_then_force_restores(tmp_path: Path) ->
     assert dockerfile.read_text() == generated
 
 
+def test_init_with_the_engine_down_writes_and_says_how_to_check_later(tmp_path: Path) -> None:
+    """No engine: the files are written, one ERROR says the check waits for it, exit 1."""
+    root = tmp_path / "svc"
+    shutil.copytree(FIXTURES / "pip-flask", root)
+    done = Stack(root, "svc", 0).run("shipyard", "init", env={"DOCKER_HOST": "tcp://127.0.0.1:9"})
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "ERROR: init wrote its files; checking them in the image needs the engine: the Docker "
+        "engine is not reachable through DOCKER_HOST=tcp://127.0.0.1:9"
+    )
+    tip = done.stderr.splitlines()[-1]
+    assert tip.startswith("TIP: ")
+    assert tip.endswith(
+        f"; then 'shipyard verify {root}' (or 'shipyard init --no-verify' to write without "
+        "the check)"
+    )
+    assert "Traceback" not in done.stderr
+    assert (root / "compose/docker-compose.yml").is_file()
+
+
 def test_gitignore_commits_the_contract_even_under_the_python_template(tmp_path: Path) -> None:
     """GitHub's Python template ignores env/: init re-includes the contract, keeps secrets out."""
     root = tmp_path / "svc"
