@@ -238,7 +238,8 @@ def backing_services(root: Path, deps: Mapping[str, str], names: list[str]) -> F
             services.append(service)
             reasons.append(f"a {service} URL or backend in the code")
     if "postgres" in services and "mariadb" in services:  # one SQL database: the driver's
-        services.remove("mariadb" if POSTGRES_DRIVERS & set(deps) else "postgres")
+        postgres = _runtime(POSTGRES_DRIVERS, deps) or not _runtime(MYSQL_DRIVERS, deps)
+        services.remove("mariadb" if postgres else "postgres")
     broker = "rabbitmq" in services
     client = sorted((REDIS_CLIENTS - ({"celery"} if broker else set())) & set(deps))
     if client:
@@ -250,6 +251,14 @@ def backing_services(root: Path, deps: Mapping[str, str], names: list[str]) -> F
     order = ("postgres", "mariadb", "redis", "rabbitmq", "memcached", "mongodb", "elasticsearch")
     services.sort(key=order.index)
     return Found(services, "; ".join(reasons) or "no database, broker or cache client")
+
+
+DEV_SOURCE = re.compile(r"dev|test|\bci\b|group", re.IGNORECASE)
+
+
+def _runtime(drivers: frozenset[str], deps: Mapping[str, str]) -> bool:
+    """Tell whether one of ``drivers`` is a runtime dependency (not a dev/test group or file)."""
+    return any(d in deps and not DEV_SOURCE.search(deps[d]) for d in drivers)
 
 
 def _code_text(root: Path) -> str:

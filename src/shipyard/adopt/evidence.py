@@ -132,15 +132,21 @@ def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
         yield from ((line, where) for line in lines)
 
 
+def _joined(text: str) -> str:
+    """Return ``text`` with backslash-continued lines joined (a Makefile recipe, tox commands)."""
+    return re.sub(r"[ \t]*\\\n\s*", " ", text)
+
+
 def _task_lines(root: Path) -> Iterator[tuple[str, str]]:
     """Yield (line, where) of tox.ini's commands and the Makefile's test target."""
     tox = root / "tox.ini"
     if tox.is_file():
-        for line in tox.read_text(encoding="utf-8", errors="replace").splitlines():
+        for line in _joined(tox.read_text(encoding="utf-8", errors="replace")).splitlines():
             yield line.strip().removeprefix("commands =").strip(), "tox.ini"
     makefile = root / "Makefile"
+    text = makefile.read_text(encoding="utf-8", errors="replace") if makefile.is_file() else ""
     recipe = False
-    for line in makefile.read_text(encoding="utf-8").splitlines() if makefile.is_file() else []:
+    for line in _joined(text).splitlines():
         if re.match(r"^tests?\s*:", line):
             recipe = True
         elif recipe and line.startswith("\t"):

@@ -189,6 +189,8 @@ def _with_compose(found: detect.Found, compose: Mapping[str, str]) -> detect.Fou
         return found
     order = list(render.BACKING)
     services = sorted([*found.value, *extra], key=order.index)
+    if {"postgres", "mariadb"} <= set(services):  # one SQL database: the one it runs
+        services.remove("mariadb" if "postgres" in compose else "postgres")
     where = "; ".join([found.evidence, *(compose[s] for s in extra)])
     return detect.Found(services, where)
 

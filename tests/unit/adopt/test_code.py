@@ -186,6 +186,9 @@ def test_backing_services_from_clients_and_urls(tmp_path: Path) -> None:
     )
     both = {"psycopg2": "requirements.txt", "pymysql": "requirements.txt"}
     assert code.backing_services(plain, both, []).value == ["postgres"]
+    # A PostgreSQL driver for the tests of other databases, MySQL's at run time: MariaDB.
+    dev_only = {"psycopg2-binary": "pyproject.toml group 'dev'", "pymysql": "pyproject.toml"}
+    assert code.backing_services(plain, dev_only, []).value == ["mariadb"]
     search = write_tree(tmp_path / "search", {"s.py": "URL = 'mongodb+srv://x/db'\n"})
     found = code.backing_services(search, {"elasticsearch-dsl": "requirements.txt"}, [])
     assert found == detect.Found(

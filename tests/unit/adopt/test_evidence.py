@@ -144,6 +144,20 @@ def test_a_procfile_names_the_app_and_the_release_step(tmp_path: Path) -> None:
     assert render.command_argv(evidence.own_image(root)["prepare"][0])[:2] == ["sh", "-c"]
 
 
+def test_a_makefile_recipe_continued_over_lines_is_one_command(tmp_path: Path) -> None:
+    """CTFd's `make test` spans four lines joined by backslashes: one command, not a dangling one."""
+    root = write_tree(
+        tmp_path,
+        {
+            "Makefile": "lint:\n\truff .\n\ntest:\n\tpytest -rf --cov=app \\\n\t\t-W ignore \\\n\t\t-n auto\n"
+        },
+    )
+    assert evidence.test_command(root) == (
+        "pytest -rf --cov=app -W ignore -n auto",
+        "Makefile test target",
+    )
+
+
 def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
     """File steps become test-setup (a folder made is the suite's), a prestart script prepare."""
     root = write_tree(
