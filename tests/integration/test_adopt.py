@@ -414,6 +414,44 @@ def test_init_mends_what_the_image_says_then_names_what_it_cannot(tmp_path: Path
         remove_everything(name)
 
 
+def test_an_app_a_factory_builds_is_found_by_importing_the_code(tmp_path: Path) -> None:
+    """No module-level app and no `Flask(...)` call: the factory is found by calling it."""
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "subclass-flask", root)
+    (root / "shipyard.toml").write_text(
+        f'project = "{name}"\n[init]\nextra-test-packages = ["factory-boy"]\n'
+        '[init.env]\nITEMS_PER_PAGE = "1"\n'
+    )
+    (root / "shop/__init__.py").write_text(
+        "import os\n\nfrom flask import Flask\n\n\nclass Shop(Flask):\n    pass\n\n\n"
+        "def get_wsgi_app() -> Shop:\n"
+        "    app = Shop(__name__)\n"
+        '    app.config["ITEMS_PER_PAGE"] = int(os.environ["ITEMS_PER_PAGE"])\n'
+        '    app.get("/")(lambda: {"items_per_page": app.config["ITEMS_PER_PAGE"]})\n'
+        "    return app\n"
+    )
+    tests = root / "tests/test_shop.py"
+    tests.write_text(
+        tests.read_text().replace(
+            "from shop import app", "from shop import get_wsgi_app\n\napp = get_wsgi_app()"
+        )
+    )
+    stack = Stack(root, name, 0)
+    try:
+        done = stack.run("shipyard", "init")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        said = [line for line in done.stdout.splitlines() if line.startswith(("mended", "verif"))]
+        assert said == [
+            'mended: app = "shop:get_wsgi_app()" under [init] in shipyard.toml  '
+            "(found by importing the code in the test image)",
+            "verified: the app imports, 2 tests collected (no test was run)",
+        ]
+        assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+    finally:
+        remove_everything(name)
+
+
 def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path) -> None:
     """Every generated Dockerfile passes hadolint's defaults; every overlay, Compose's own config."""
     commands = []
