@@ -62,6 +62,7 @@ KINDS = [
     Kind("plain-lib", "pyproject.toml", 3, ()),
     Kind("mariadb-flask", "shipyard.toml", 2, ("shipyard.toml",)),
     Kind("celery-rabbitmq", "shipyard.toml", 3, ("shipyard.toml",)),
+    Kind("uv-workspace", "pyproject.toml", 1, ()),
 ]
 COMMON = (
     "docker/Dockerfile",

@@ -190,6 +190,25 @@ def toolchain(root: Path) -> Found:
     return Found(tool, why)
 
 
+def workspace_members(root: Path) -> Found:
+    """Return the members of the uv workspace ``root`` holds (folders with a pyproject.toml)."""
+    workspace = read_toml(root / "pyproject.toml").get("tool", {}).get("uv", {}).get("workspace")
+    if not isinstance(workspace, dict):
+        return Found([], "no uv workspace")
+    excluded = {
+        p.resolve() for pattern in workspace.get("exclude", []) for p in root.glob(str(pattern))
+    }
+    patterns = [str(p).strip("/") for p in workspace.get("members", [])]
+    members = sorted(
+        path.relative_to(root).as_posix()
+        for pattern in patterns
+        if pattern not in {"", "."}  # the root itself
+        for path in root.glob(pattern)
+        if (path / "pyproject.toml").is_file() and path.resolve() not in excluded
+    )
+    return Found(members, "[tool.uv.workspace] members in pyproject.toml")
+
+
 SCM_VERSIONS = ("hatch-vcs", "setuptools-scm", "versioningit", "poetry-dynamic-versioning")
 
 

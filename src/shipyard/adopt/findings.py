@@ -229,6 +229,9 @@ def findings(root: Path) -> dict[str, detect.Found]:
         or code.prepare_step(root, kind.value),
         "test-command": test_command(root),
         "test-setup": test_setup(setup),
+        "workspace": detect.workspace_members(root)
+        if tool.value == "uv"
+        else detect.Found([], f"{tool.value}: no uv workspace"),
         "build-packages": _with_own(build, image.get("build-packages")),
         "runtime-packages": _with_own(runtime, image.get("runtime-packages")),
     }

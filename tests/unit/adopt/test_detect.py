@@ -135,3 +135,24 @@ def test_a_setup_cfg_of_tool_sections_alone_installs_nothing(tmp_path: Path) -> 
     package = write_tree(tmp_path / "b", {"setup.cfg": "[metadata]\nname = svc\n"})
     found = detect.is_package(package, "pip")
     assert (found.value, found.evidence) == (True, "setup.cfg [metadata]/[options]")
+
+
+def test_the_members_of_a_uv_workspace(tmp_path: Path) -> None:
+    """Globbed folders holding a pyproject.toml, less the excluded ones and the root itself."""
+    root = write_tree(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "svc"\n[tool.uv.workspace]\n'
+                'members = ["packages/*", "."]\nexclude = ["packages/old"]\n'
+            ),
+            "packages/greet/pyproject.toml": "",
+            "packages/old/pyproject.toml": "",
+            "packages/notes/README.md": "",
+        },
+    )
+    assert detect.workspace_members(root) == detect.Found(
+        ["packages/greet"], "[tool.uv.workspace] members in pyproject.toml"
+    )
+    plain = write_tree(tmp_path / "plain", {"pyproject.toml": '[project]\nname = "x"\n'})
+    assert detect.workspace_members(plain).value == []

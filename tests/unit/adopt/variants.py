@@ -57,6 +57,7 @@ def variants() -> list[render.Adoption]:
                 test_setup=("touch app/local.py", "mkdir -p media && chown 1000:1000 media")
                 if on[2]
                 else (),
+                workspace=("packages/lib", "packages/other") if on[3] else (),
             )
         )
     return out
