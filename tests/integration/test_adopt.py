@@ -351,6 +351,20 @@ def test_verify_proves_the_guesses_in_the_image_and_names_a_wrong_one(tmp_path: 
         assert "AttributeError" in error
         assert "TIP: when the error names the app" in error
         assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+        text = pyproject.read_text().replace('app = "notes.main:api"', 'app = "notes.main:app"')
+        pyproject.write_text(text.replace('"alembic upgrade head"', '"alembic upgrade nosuch"'))
+        assert stack.run("shipyard", "init", "--force", "--no-verify").returncode == 0
+        failing = stack.run("shipyard", "verify")
+        assert failing.returncode == 1
+        error = failing.stderr[failing.stderr.index("ERROR:") :]
+        assert error.startswith(
+            "ERROR: not verified: the prepare step (alembic upgrade nosuch) failed in the test "
+            "stack\n"
+        )
+        assert "nosuch" in error.split("TIP:")[0].split("\n", 1)[1]  # alembic's own words
+        assert error.splitlines()[-1].startswith("TIP: when the error names a variable, set it")
+        assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
     finally:
         remove_everything(name)
 

@@ -131,6 +131,15 @@ def verify(
     except CheckFailed as failed:
         raise NotVerified(failed, "app", failed.output) from None
     except StackNotReady as failed:
+        if prepare and "migrate" in failed.message:
+            failed = StackNotReady(
+                f"not verified: the prepare step ({prepare}) failed in the test stack",
+                details=failed.details,
+                tip=f"when the error names a variable, set it under env in {settings}; when "
+                "the step reaches the wrong database (SQLite, localhost), set the variable that "
+                f'picks it under environment there; to run without the step, set prepare = ""; '
+                "then 'shipyard init --force'",
+            )
         raise NotVerified(failed, "prepare", failed.details) from None
     done = ["the app imports"] if app else []
     done += ["the prepare step ran"] if prepare else []
