@@ -229,6 +229,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         or code.prepare_step(root, kind.value),
         "test-command": test_command(root),
         "test-setup": test_setup(setup),
+        "context-ignore": detect.context_ignores(root),
         "workspace": detect.workspace_members(root)
         if tool.value == "uv"
         else detect.Found([], f"{tool.value}: no uv workspace"),

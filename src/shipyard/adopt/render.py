@@ -99,6 +99,7 @@ class Adoption:
     health_path: str = ""
     test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
+    context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
     # Where shipyard's Dockerfile goes: beside the project's own when it has one there.
     dockerfile: str = "docker/Dockerfile"
     tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
