@@ -271,4 +271,4 @@ def prepare_step(root: Path, kind: str) -> Found:
         return Found("python manage.py migrate --noinput", "Django: manage.py migrate")
     if (root / "alembic.ini").is_file():
         return Found("alembic upgrade head", "alembic.ini")
-    return Found("", "no migrations found (alembic.ini, manage.py)")
+    return Found("", "no migration tool found (an alembic.ini, or Django)")
