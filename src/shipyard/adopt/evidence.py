@@ -178,9 +178,15 @@ def test_command(root: Path) -> tuple[str, str] | None:
     return None
 
 
+# A CI line that runs the suite inside the project's own compose service.
+IN_COMPOSE = re.compile(
+    r"^docker(?:-compose|\s+compose)\s+(?:-f\s+\S+\s+)*(?:run|exec)\s+(?:-{1,2}[\w-]+\s+)*[\w.-]+\s+"
+)
+
+
 def _bare(line: str) -> str:
-    """Return a CI line less the tool that wraps it and tox's substitutions."""
-    command = RUNNERS.sub("", line)
+    """Return a CI line less what wraps it (uv run, docker compose run app) and tox's {posargs}."""
+    command = RUNNERS.sub("", IN_COMPOSE.sub("", line))
     return re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
 
 

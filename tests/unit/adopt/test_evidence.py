@@ -90,6 +90,20 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
     assert evidence.test_command(tmp_path / "none") is None
 
 
+def test_a_ci_line_running_the_suite_in_the_projects_own_compose_service(tmp_path: Path) -> None:
+    """`docker compose run django py.test`: the command, less the container it ran in."""
+    root = write_tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": (
+                "jobs:\n  docker:\n    steps:\n      - run: docker compose build\n"
+                "      - run: docker compose run --rm django py.test\n"
+            ),
+        },
+    )
+    assert evidence.test_command(root) == ("py.test", ".github/workflows/ci.yml")
+
+
 def test_a_suite_run_by_djangos_or_unittests_runner(tmp_path: Path) -> None:
     """No pytest line: the runner CI uses, less coverage's wrapper; no pytest added for it."""
     root = write_tree(
