@@ -288,8 +288,8 @@ def procfile(root: Path) -> dict[str, tuple[Any, str]]:
 PLUGINS = (("-n", "pytest-xdist"), ("--numprocesses", "pytest-xdist"), ("--cov", "pytest-cov"))
 
 
-def pytest_plugins(root: Path) -> dict[str, str]:
-    """Return plugins the project's pytest options need (``-n`` -> pytest-xdist), with where."""
+def pytest_option(root: Path, key: str) -> list[tuple[str, str]]:
+    """Return (value, file) of a pytest ini option in each file that sets it."""
     sources = []
     for name, section in (
         ("pytest.ini", "pytest"),
@@ -302,15 +302,22 @@ def pytest_plugins(root: Path) -> dict[str, str]:
                 parser.read(root / name, encoding="utf-8")
             except configparser.Error:
                 continue
-            if parser.has_option(section, "addopts"):
-                sources.append((parser.get(section, "addopts"), name))
+            if parser.has_option(section, key):
+                sources.append((parser.get(section, key), name))
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         options = read_toml(pyproject).get("tool", {}).get("pytest", {}).get("ini_options", {})
-        addopts = options.get("addopts", "")
-        sources.append(
-            (" ".join(addopts) if isinstance(addopts, list) else str(addopts), "pyproject.toml")
-        )
+        if key in options:
+            value = options[key]
+            sources.append(
+                (" ".join(value) if isinstance(value, list) else str(value), "pyproject.toml")
+            )
+    return sources
+
+
+def pytest_plugins(root: Path) -> dict[str, str]:
+    """Return plugins the project's pytest options need (``-n`` -> pytest-xdist), with where."""
+    sources = pytest_option(root, "addopts")
     found: dict[str, str] = {}
     for addopts, where in sources:
         words = addopts.split()

@@ -154,6 +154,25 @@ def test_command(root: Path) -> detect.Found:
     return detect.Found(command, f"{where} runs it")
 
 
+def _test_settings(root: Path, command: detect.Found, app_settings: str) -> detect.Found:
+    """Give pytest the settings module its own ini names, over the app's in the environment.
+
+    pytest-django takes DJANGO_SETTINGS_MODULE from the environment before the
+    ini file; the stack sets the app's (manage.py's) there, so a project whose
+    tests have settings of their own (pytest.ini: ``config.django.test``) gets
+    them back through ``--ds``, which wins over both.
+    """
+    named = evidence.pytest_option(root, "DJANGO_SETTINGS_MODULE")
+    if not named or not evidence.PYTEST.search(command.value) or "--ds" in command.value:
+        return command
+    value, where = named[0]
+    if value.strip() == app_settings:
+        return command
+    return detect.Found(
+        f"{command.value} --ds={value.strip()}", f"{command.evidence}; --ds: {where}"
+    )
+
+
 def _prestart(setup: tuple[list[str], str, str] | None) -> detect.Found | None:
     """Return the prestart script the CI runs before the tests, as the prepare step."""
     if not setup or not setup[1]:
@@ -266,6 +285,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     module = code.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value
+        found["test-command"] = _test_settings(root, found["test-command"], module.value)
     derived |= switches(root, services.value, derived)
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).

@@ -142,6 +142,13 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
     _check(init_table, where)
     found = findings(root)
     chosen = {key: _chosen(found[key], init_table.get(key), where) for key in INIT_KEYS}
+    # A variable the user lists under optional-env leaves the contract (unless the
+    # user's own env table still sets it): a finding is turned off by moving it.
+    if "optional-env" in init_table:
+        own_env, env = init_table.get("env") or {}, chosen["env"]
+        moved = set(chosen["optional-env"].value) - set(own_env)
+        kept = {k: v for k, v in env.value.items() if k not in moved}
+        chosen["env"] = detect.Found(kept, env.evidence) if kept != env.value else env
     if isinstance(tool.get("project"), str):
         name = detect.Found(tool["project"], f"project in {settings_path.name}")
     else:

@@ -87,15 +87,22 @@ class Runner(Protocol):
         ...
 
 
+def _not_found(command: tuple[str, ...], *, check: bool) -> Result:
+    """Answer a command that could not start: docker's absence is the engine's problem.
+
+    Only when the program itself is missing: a 127 from a command docker ran
+    (``compose run app sometool``) is that command's, not docker's.
+    """
+    if command[0] in {"docker", "docker-compose"}:
+        raise EngineError(
+            f"'{command[0]}' was not found on PATH",
+            tip="install Docker Desktop (macOS, Windows) or Docker Engine with the "
+            "Compose plugin (Linux), then open a new shell",
+        )
+    return _checked(Result(command, NOT_FOUND), check=check)
+
+
 def _checked(result: Result, *, check: bool) -> Result:
-    if result.returncode == NOT_FOUND and not result.stdout:
-        tool = result.argv[0]
-        if tool in {"docker", "docker-compose"}:
-            raise EngineError(
-                f"'{tool}' was not found on PATH",
-                tip="install Docker Desktop (macOS, Windows) or Docker Engine with the "
-                "Compose plugin (Linux), then open a new shell",
-            )
     if check and not result.ok:
         raise CommandFailed(
             result.argv, result.returncode, stdout=result.stdout, stderr=result.stderr
@@ -148,7 +155,7 @@ class SubprocessRunner:
                 timeout=timeout,
             )
         except FileNotFoundError:
-            return _checked(Result(command, NOT_FOUND), check=check)
+            return _not_found(command, check=check)
         except subprocess.TimeoutExpired:
             raise CommandTimedOut(command, timeout or 0) from None
         return _checked(

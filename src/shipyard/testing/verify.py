@@ -155,6 +155,15 @@ def verify(
             "then 'shipyard init --force'",
         )
         raise NotVerified(error, "collect", outcome.output)
+    if outcome.status in {126, 127}:  # the shell's "cannot run" and "not found"
+        error = ShipyardError(
+            f"not verified: the test command does not run in the test image (exit "
+            f"{outcome.status}: not found or not executable)",
+            details=tail(outcome.output, 15),
+            tip=f"set test-command in {settings} to the command that runs the suite inside "
+            "the image (not through docker), then 'shipyard init --force'",
+        )
+        raise NotVerified(error, "collect", outcome.output)
     if outcome.status:
         error = ShipyardError(
             f"not verified: collecting the tests failed in the test image (pytest exited "

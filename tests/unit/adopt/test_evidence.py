@@ -253,3 +253,25 @@ def test_what_the_projects_own_dockerfile_and_compose_file_say(tmp_path: Path) -
     assert found["services"].value == ["postgres", "rabbitmq", "memcached"]
     assert found["port"].value == 8080
     assert found["extra-test-packages"].value == ["pytest", "pytest-xdist", "pytest-cov"]
+
+
+def test_the_tests_own_django_settings_win_over_the_apps(tmp_path: Path) -> None:
+    """pytest.ini names config.django.test; the stack sets manage.py's: --ds gives it back."""
+    root = write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "django==6.0\npytest-django\npytest\n",
+            "manage.py": (
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.django.base')\n"
+            ),
+            "config/django/base.py": "",
+            "config/wsgi.py": "",
+            "pytest.ini": "[pytest]\nDJANGO_SETTINGS_MODULE = config.django.test\n",
+        },
+    )
+    found = findings.findings(root)
+    assert found["environment"].value["DJANGO_SETTINGS_MODULE"] == "config.django.base"
+    assert found["test-command"] == detect.Found(
+        "pytest -p no:cacheprovider --ds=config.django.test",
+        "pytest, without its cache; --ds: pytest.ini",
+    )

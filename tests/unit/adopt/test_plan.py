@@ -41,6 +41,19 @@ def tree(root: Path) -> dict[str, str]:
     }
 
 
+def test_a_variable_moved_to_optional_env_leaves_the_contract(tmp_path: Path) -> None:
+    """Deleting a finding is undone by the next init; moving it to optional-env is not."""
+    root = project(tmp_path)
+    plan.init(root, dry=False, force=False, say=lambda _: None)
+    settings = root / "shipyard.toml"
+    text = settings.read_text().replace('GREETING = "hi"\n', "")
+    settings.write_text(text.replace("optional-env = []", 'optional-env = ["GREETING"]'))
+    plan.init(root, dry=False, force=True, say=lambda _: None)
+    data = tomllib.loads(settings.read_text())["init"]
+    assert (data["env"], data["optional-env"]) == ({"SECRET_KEY": ""}, ["GREETING"])
+    assert "\nGREETING=" not in (root / "env/.env.example").read_text()
+
+
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     """--dry-run prints the plan and leaves every file as it was."""
     root = project(tmp_path)
