@@ -192,9 +192,9 @@ def test_a_project_keeps_its_own_makefile_dockerfile_compose_and_ignore_rules(
         assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "0", "0")
         assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
         # Its own ignore rules carry over to shipyard's images, but for tests/.
-        listed = docker("run", "--rm", "--entrypoint", "ls", f"{name}:test", "-a", "/app").stdout
-        assert "tests" in listed.split()
-        assert ".web_secret_key" not in listed.split()
+        in_image = docker("run", "--rm", "--entrypoint", "ls", f"{name}:test", "-a", "/app")
+        assert "tests" in in_image.stdout.split()
+        assert ".web_secret_key" not in in_image.stdout.split()
 
         # As a user's shell runs it: not as a sub-make of the suite's own `make test`.
         outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
