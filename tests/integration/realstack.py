@@ -36,10 +36,12 @@ COPIED = [
 TIMEOUT = 600
 
 
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def docker(
+    *args: str, check: bool = True, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run a docker command, captured."""
     return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, check=check, timeout=120
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=timeout
     )
 
 
