@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard.adopt.plan import toml_value
 from shipyard.core.config import SETTINGS_FILE, read_settings
 
 # Import names whose distribution is named otherwise (the rest: '_' becomes '-').
@@ -74,17 +75,6 @@ class Mend:
         """Say the line as the user would write it."""
         name = self.variable or self.key
         return f"{name} = {toml_value(self.value)} under {where}"
-
-
-def toml_value(value: object) -> str:
-    """Return ``value`` as TOML (a string, a number, a flag or a list of strings)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(str(v)) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def example_value(name: str, error: str = "missing", message: str = "") -> str | None:

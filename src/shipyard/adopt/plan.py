@@ -225,7 +225,8 @@ def rendered(adoption: render.Adoption) -> dict[str, str]:
     }
 
 
-def _toml_value(value: object) -> str:
+def toml_value(value: object) -> str:
+    """Return ``value`` as TOML (a string, a number, a flag or a list of strings)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -238,7 +239,7 @@ def _toml_value(value: object) -> str:
 def _setting_line(key: str, found: detect.Found) -> str:
     """Return ``key = value  # evidence`` (the evidence on one line, 150 characters at most)."""
     evidence = re.sub(r"\s+", " ", found.evidence)[:150]
-    return f"{key} = {_toml_value(found.value)}  # {evidence}"
+    return f"{key} = {toml_value(found.value)}  # {evidence}"
 
 
 def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_table: bool) -> str:
@@ -253,7 +254,7 @@ def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_tab
         if not own_file:
             lines.append("[tool.shipyard]")
         project = chosen["project"]
-        lines.append(f"project = {_toml_value(project.value)}  # {project.evidence}")
+        lines.append(f"project = {toml_value(project.value)}  # {project.evidence}")
     lines.append(f"[{prefix}init]")
     tables = []
     for key in INIT_KEYS:
@@ -264,7 +265,7 @@ def settings_text(chosen: Mapping[str, detect.Found], *, own_file: bool, has_tab
         lines.append(_setting_line(key, found))
     for key, found in tables:
         lines.append(f"[{prefix}init.{key}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in found.value.items()]
+        lines += [f"{k} = {toml_value(v)}" for k, v in found.value.items()]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -345,7 +346,7 @@ def record_missing(
     for key in (k for k in INIT_KEYS if isinstance(chosen[k].value, dict)):
         mine = own.get(key)
         entries = [
-            f"{k} = {_toml_value(v)}"
+            f"{k} = {toml_value(v)}"
             for k, v in chosen[key].value.items()
             if not isinstance(mine, dict) or k not in mine
         ]
@@ -420,7 +421,7 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
     width = max(len(k) for k in chosen)
     for key, found in chosen.items():
         value = found.value if not isinstance(found.value, dict) else ", ".join(found.value) or "-"
-        shown = " ".join(map(str, value)) if isinstance(value, list) else _toml_value(value)
+        shown = " ".join(map(str, value)) if isinstance(value, list) else toml_value(value)
         shown = shown.strip('"')
         say(f"  {key:<{width}}  {shown or '-'}  ({found.evidence})")
     _note_missing_values(chosen, say)
