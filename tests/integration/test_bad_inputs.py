@@ -435,17 +435,44 @@ def test_a_missing_lock_is_named_with_its_fix(fresh: Stack) -> None:
     assert (fresh.root / "app/pyproject.toml").is_file()
 
 
-def test_a_lock_out_of_date_fails_the_build(fresh: Stack) -> None:
-    """A dependency added without re-locking is a failed build, not an image that lacks it."""
+@pytest.mark.parametrize("builder", ["buildx", "docker"])
+def test_a_lock_out_of_date_fails_the_build(fresh: Stack, builder: str) -> None:
+    """A dependency added without re-locking: the failing step, uv's words, and `uv lock`."""
     pyproject = fresh.root / "app/pyproject.toml"
     text = pyproject.read_text()
     assert "dependencies = [" in text
     pyproject.write_text(text.replace("dependencies = [", 'dependencies = [\n    "six>=1.16",', 1))
-    done = fresh.run("inv", "docker-build", "--env", "test")
-    assert done.returncode == 1
-    assert "needs to be updated" in done.stdout + done.stderr  # uv's own words, from --locked
-    assert "Traceback" not in done.stdout + done.stderr
+    done = fresh.run("inv", "docker-build", "--env", "test", env={"SHIPYARD_BUILDER": builder})
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-2000:]
+    errors = [line for line in out.splitlines() if line.startswith("ERROR: building")]
+    assert len(errors) == 1, out[-3000:]
+    assert errors[0].startswith(f"ERROR: building {fresh.name}"), errors
+    assert "RUN uv sync" in errors[0], errors
+    assert "TIP: uv.lock does not match pyproject.toml: run `uv lock`, commit uv.lock" in out
+    assert "needs to be updated" in out.split(errors[0], 1)[1]  # uv's own words, under it
+    assert "Traceback" not in out
     shutil.rmtree(fresh.root / "results", ignore_errors=True)
+
+
+@pytest.mark.parametrize("builder", ["buildx", "docker"])
+def test_a_dockerfile_typo_names_the_file_and_line(fresh: Stack, builder: str) -> None:
+    """`RUNN` in the Dockerfile: its file and line, not 'command failed: docker'."""
+    dockerfile = fresh.root / "docker/Dockerfile"
+    lines = dockerfile.read_text().splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith("FROM "))
+    lines.insert(first + 1, "RUNN echo typo\n")
+    dockerfile.write_text("".join(lines))
+    done = fresh.run("nox", "-s", "docker-build", "--", "test", env={"SHIPYARD_BUILDER": builder})
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out[-2000:]
+    assert (
+        f"ERROR: building {fresh.name}:test failed: docker/Dockerfile, line {first + 2}: "
+        "unknown instruction: RUNN"
+    ) in out, out[-2000:]
+    assert "TIP: fix that line of the Dockerfile" in out
+    assert "command failed" not in out
+    assert "Traceback" not in out
 
 
 @pytest.mark.parametrize("builder", ["buildx", "docker"])

@@ -38,6 +38,7 @@ class FakeRunner:
         interactive: bool = False,
         query: bool = False,
         timeout: float | None = None,
+        tee: bool = False,
     ) -> Result:
         command = list(argv)
         self.calls.append(
@@ -50,6 +51,7 @@ class FakeRunner:
                     "interactive": interactive,
                     "query": query,
                     "timeout": timeout,
+                    "tee": tee,
                 },
             )
         )

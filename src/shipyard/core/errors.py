@@ -93,6 +93,10 @@ class CommandFailed(ShipyardError):
         self.exit_code = returncode if 0 < returncode < 256 else 1  # noqa: PLR2004
 
 
+class BuildFailed(ShipyardError):
+    """An image did not build: the failing step, its last lines, and the fix."""
+
+
 class StackNotReady(ShipyardError):
     """A service never became healthy, or a one-shot job did not exit 0."""
 

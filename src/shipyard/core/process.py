@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from invoke.context import Context
 
 NOT_FOUND = 127
+TEE_LINES = 4000  # of a teed command's stderr, kept to explain its failure
 
 
 def color() -> bool:
@@ -76,6 +78,7 @@ class Runner(Protocol):
         interactive: bool = False,
         query: bool = False,
         timeout: float | None = None,
+        tee: bool = False,
     ) -> Result:
         """Run ``argv``; raise CommandFailed on a non-zero exit when ``check``.
 
@@ -83,6 +86,8 @@ class Runner(Protocol):
         a read-only command (``ps``, ``inspect``, ``git rev-parse``): it runs
         even when ``dry``, so a dry run prints exactly the commands a real run
         would. ``timeout`` stops the command and raises CommandTimedOut.
+        ``tee`` streams stderr and also keeps it in the result (a build's log,
+        read to explain its failure).
         """
         ...
 
@@ -133,6 +138,7 @@ class SubprocessRunner:
         interactive: bool = False,  # noqa: ARG002 - inherited stdio is already interactive
         query: bool = False,
         timeout: float | None = None,
+        tee: bool = False,
     ) -> Result:
         """Run ``argv`` with the given extra environment."""
         command = tuple(argv)
@@ -143,6 +149,8 @@ class SubprocessRunner:
         if dry:
             return Result(command, 0)
         full_env = {**os.environ, **env} if env else None
+        if tee and not capture and timeout is None:
+            return self._teed(command, full_env, check=check)
         try:
             done = subprocess.run(
                 command,
@@ -161,6 +169,28 @@ class SubprocessRunner:
         return _checked(
             Result(command, done.returncode, done.stdout or "", done.stderr or ""), check=check
         )
+
+    @staticmethod
+    def _teed(command: tuple[str, ...], env: Mapping[str, str] | None, *, check: bool) -> Result:
+        """Run ``command`` with its stderr shown as it comes and kept (the last lines)."""
+        kept: deque[str] = deque(maxlen=TEE_LINES)
+        try:
+            with subprocess.Popen(
+                command,
+                env=env,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+            ) as process:
+                for line in process.stderr or ():
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
+                    kept.append(line)
+                returncode = process.wait()
+        except FileNotFoundError:
+            return _not_found(command, check=check)
+        return _checked(Result(command, returncode, "", "".join(kept)), check=check)
 
 
 class SignalForwardingLocal(Local):
@@ -212,6 +242,7 @@ class InvokeRunner:
         interactive: bool = False,
         query: bool = False,
         timeout: float | None = None,
+        tee: bool = False,  # noqa: ARG002 - invoke shows and keeps the output always
     ) -> Result:
         """Run ``argv`` via ``context.run`` with an exactly quoted command string."""
         command = tuple(argv)

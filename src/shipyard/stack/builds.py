@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from shipyard.core.errors import ConfigError, did_you_mean
-from shipyard.core.workspace import Workspace, git_sha
+from shipyard.core.errors import CommandFailed, ConfigError, did_you_mean
+from shipyard.core.workspace import Workspace, display_path, git_sha
 from shipyard.env.environment import Environment, Image, resolve
+from shipyard.stack.buildlog import explain
 from shipyard.stack.images import (
     BuildOptions,
     CachePlan,
@@ -103,7 +105,23 @@ def _bake(
     with tempfile.TemporaryDirectory(prefix="shipyard-bake-") as folder:
         path = Path(folder) / "docker-bake.json"
         path.write_text(text, encoding="utf-8")
-        ws.runner.run(bake_command(path))
+        with explained(wave):
+            ws.runner.run(bake_command(path), tee=True)
+
+
+@contextmanager
+def explained(images: Sequence[Image]) -> Iterator[None]:
+    """Turn a failed build of ``images`` into the error its BuildKit log explains."""
+    try:
+        yield
+    except CommandFailed as failed:
+        dockerfiles = {display_path(image.dockerfile) for image in images}
+        named = dockerfiles.pop() if len(dockerfiles) == 1 else "the Dockerfile"
+        what = ", ".join(image.ref for image in images)
+        error = explain(failed.stderr, what, named)
+        if error is None:
+            raise
+        raise error from None
 
 
 def _preflight(images: Sequence[Image]) -> None:
@@ -145,9 +163,12 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
             _bake(ws, wave, options, caches)
         else:
             for image in wave:
-                ws.runner.run(
-                    build_command(image, options, caches[image.ref]), env=engine.build_env()
-                )
+                with explained([image]):
+                    ws.runner.run(
+                        build_command(image, options, caches[image.ref]),
+                        env=engine.build_env(),
+                        tee=True,
+                    )
     tags: list[str] = []
     for image in images:
         tags += image.tags(options.sha)

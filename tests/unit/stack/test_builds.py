@@ -10,7 +10,7 @@ import pytest
 
 from shipyard.core.config import load_stack
 from shipyard.core.engine import Engine
-from shipyard.core.errors import ConfigError
+from shipyard.core.errors import BuildFailed, CommandFailed, ConfigError
 from shipyard.core.workspace import Workspace
 from shipyard.env.environment import Image
 from shipyard.stack.builds import build_images, select
@@ -130,3 +130,35 @@ def test_a_service_or_target_typo_gets_a_did_you_mean(tmp_path: Path) -> None:
         select(images, target="prodution")
     with pytest.raises(ConfigError, match=r"service 'apii' \(did you mean 'api'\?\)"):
         select(images, service="apii")
+
+
+@pytest.mark.parametrize("engine", [BUILDX, CLASSIC], ids=["buildx", "classic"])
+def test_a_failed_build_is_explained_from_its_log(project: Path, engine: Engine) -> None:
+    """The build's stderr is kept (tee) and read: the failing step, not 'command failed'."""
+    log = (
+        "#7 [api 2/3] RUN uv sync --locked\n#7 0.3 error: boom\n"
+        "#7 ERROR: executor failed running [/bin/sh -c uv sync --locked]: exit code: 2\n"
+    )
+
+    def script(argv: list[str]) -> tuple[int, str, str]:
+        building = argv[:3] == ["docker", "buildx", "bake"] or argv[:2] == ["docker", "build"]
+        return (1, "", log) if building else (0, "", "")
+
+    runner = FakeRunner(script)
+    chosen = images(project)[:1]
+    with pytest.raises(BuildFailed) as raised:
+        build_images(workspace(engine, runner, []), chosen)
+    assert raised.value.message == (
+        "building demo-app-api:dev failed at [api 2/3] RUN uv sync --locked (exit 2)"
+    )
+    assert raised.value.details == "error: boom"
+    built = [c for c in runner.calls if "bake" in c.argv or c.argv[1] == "build"]
+    assert [call.options["tee"] for call in built] == [True]
+
+
+def test_a_failure_with_no_build_log_stays_as_it_was(project: Path) -> None:
+    runner = FakeRunner(
+        lambda argv: (1, "", "no space left on device") if "bake" in argv else (0, "", "")
+    )
+    with pytest.raises(CommandFailed):
+        build_images(workspace(BUILDX, runner, []), images(project)[:1])
