@@ -131,8 +131,13 @@ def read(log: str) -> Failure | None:
     return Failure(stage, step, lines, reason or failed[1])
 
 
+ASSIGNMENTS = re.compile(r"""^RUN\s+(?:\w+=(?:"[^"]*"|'[^']*'|\S*)\s+)+""")
+
+
 def _short(step: str, width: int = 100) -> str:
-    step = re.sub(r"--mount=\S+\s+", "", step)  # cache and secret mounts say nothing here
+    """Return the step as a user knows it: no mounts, no variables set for it, one line."""
+    step = re.sub(r"--mount=\S+\s+", "", step)
+    step = " ".join(ASSIGNMENTS.sub("RUN ", step).split())
     return step if len(step) <= width else step[: width - 3] + "..."
 
 
