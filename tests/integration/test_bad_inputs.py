@@ -535,6 +535,7 @@ def test_a_poetry_lock_out_of_date_fails_the_build(tmp_path: Path) -> None:
         out = done.stdout + done.stderr
         assert done.returncode == 1, out[-2000:]
         assert "pyproject.toml changed significantly since poetry.lock was last generated" in out
+        assert "TIP: poetry.lock does not match pyproject.toml: run `poetry lock`" in out
         assert "Traceback" not in out
     finally:
         remove_everything(example.name)
