@@ -159,17 +159,30 @@ def _app_objects(
     return found
 
 
+def manage_py(root: Path) -> str:
+    """Return where Django's manage.py is: at the top, or in one folder below it (``src/``)."""
+    if (root / "manage.py").is_file():
+        return "manage.py"
+    below = [
+        p
+        for p in sorted(root.glob("*/manage.py"))
+        if p.parent.name not in SKIP_DIRS | TEST_DIRS and not p.parent.name.startswith(".")
+    ]
+    return f"{below[0].parent.name}/manage.py" if len(below) == 1 else ""
+
+
 def django_settings(root: Path) -> Found | None:
     """Return the settings module manage.py names, if it is a Django project."""
-    manage = root / "manage.py"
-    if not manage.is_file():
+    manage = manage_py(root)
+    if not manage:
         return None
     match = re.search(
-        r"DJANGO_SETTINGS_MODULE[\"']\s*,\s*[\"']([\w.]+)", manage.read_text(encoding="utf-8")
+        r"DJANGO_SETTINGS_MODULE[\"']\s*,\s*[\"']([\w.]+)",
+        (root / manage).read_text(encoding="utf-8", errors="replace"),
     )
     if not match:
         return None
-    return Found(match.group(1), f"manage.py sets DJANGO_SETTINGS_MODULE={match.group(1)}")
+    return Found(match.group(1), f"{manage} sets DJANGO_SETTINGS_MODULE={match.group(1)}")
 
 
 def framework(root: Path, deps: Mapping[str, str]) -> tuple[Found, Found]:
@@ -177,11 +190,12 @@ def framework(root: Path, deps: Mapping[str, str]) -> tuple[Found, Found]:
     settings = django_settings(root)
     if "django" in deps and settings:
         package = settings.value.rsplit(".", 1)[0]
+        code_root = (root / manage_py(root)).parent
         for candidate in (package, settings.value.split(".", 1)[0]):
-            wsgi = root.joinpath(*candidate.split("."), "wsgi.py")
+            wsgi = code_root.joinpath(*candidate.split("."), "wsgi.py")
             if wsgi.is_file():
                 return (
-                    Found("django", f"django in {deps['django']}, manage.py"),
+                    Found("django", f"django in {deps['django']}, {manage_py(root)}"),
                     Found(f"{candidate}.wsgi:application", wsgi.relative_to(root).as_posix()),
                 )
         return Found("django", "manage.py"), Found(f"{package}.wsgi:application", settings.evidence)
@@ -268,7 +282,8 @@ def _code_text(root: Path) -> str:
 def prepare_step(root: Path, kind: str) -> Found:
     """Return the one-shot step before tests or start (migrations), or ''."""
     if kind == "django":
-        return Found("python manage.py migrate --noinput", "Django: manage.py migrate")
+        manage = manage_py(root) or "manage.py"
+        return Found(f"python {manage} migrate --noinput", f"Django: {manage} migrate")
     if (root / "alembic.ini").is_file():
         return Found("alembic upgrade head", "alembic.ini")
     return Found("", "no migration tool found (an alembic.ini, or Django)")

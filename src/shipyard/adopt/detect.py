@@ -66,9 +66,27 @@ def _setup_cfg(root: Path) -> configparser.ConfigParser:
     return parser
 
 
+# Where a project says which requirements file it installs: CI, its Makefile, tox, Dockerfiles.
+INSTALLERS = (".github/workflows/*.y*ml", ".gitlab-ci.yml", "Makefile", "tox.ini", "*Dockerfile*")
+NAMED_REQUIREMENTS = re.compile(
+    r"(?:\s-r\s*|--requirement[=\s]\s*|\bCOPY\s+(?:--\S+\s+)*)([\w.-]+(?:/[\w.-]+)*\.txt)\b"
+)
+
+
 def requirement_files(root: Path) -> list[Path]:
-    """Return requirements*.txt at the top and under requirements/, sorted."""
-    found = [*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]
+    """Return requirements*.txt at the top, under requirements/, and those the project names.
+
+    A file another folder holds (``src/requirements.txt``) counts when the
+    project's own CI, Makefile, tox.ini or Dockerfile installs it.
+    """
+    found = {*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")}
+    for pattern in INSTALLERS:
+        for path in root.glob(pattern):
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+            for name in NAMED_REQUIREMENTS.findall(text):
+                named = root / name.removeprefix("./")
+                if named.is_file() and "requirements" in named.name:
+                    found.add(named)
     return sorted(p for p in found if p.is_file())
 
 

@@ -84,6 +84,15 @@ def _workflows(root: Path) -> Iterator[tuple[str, str, str]]:
                 yield key, value, f"{where} ({key})"
 
 
+def ci_values(root: Path) -> dict[str, tuple[str, str]]:
+    """Return the variables the project's CI sets for its jobs, with where."""
+    found: dict[str, tuple[str, str]] = {}
+    for key, value, where in _workflows(root):
+        if value and "${" not in value:
+            found.setdefault(key, (value, where))
+    return found
+
+
 def example_values(root: Path) -> dict[str, tuple[str, str]]:
     """Return each variable's value from the project's own files, with where it was found."""
     found: dict[str, tuple[str, str]] = {}
@@ -119,11 +128,27 @@ def _ci_jobs(root: Path) -> Iterator[tuple[list[str], str]]:
             blocks = [job.get("script")] if gitlab else []
             blocks += [s.get("run") for s in job.get("steps") or [] if isinstance(s, dict)]
             lines = [
-                str(line).strip()
+                line
                 for block in blocks
-                for line in (block if isinstance(block, list) else str(block or "").splitlines())
+                for line in _in_folder(
+                    block if isinstance(block, list) else str(block or "").splitlines()
+                )
             ]
             yield lines, path.relative_to(root).as_posix()
+
+
+CD = re.compile(r"^cd\s+([\w./-]+?)/?$")
+CD_PREFIX = re.compile(r"^cd\s+[\w./-]+\s*&&\s*")
+
+
+def _in_folder(block: list[Any]) -> Iterator[str]:
+    """Yield a script's lines, each run after the block's last ``cd X`` as ``cd X && line``."""
+    folder = ""
+    for raw in block:
+        line = str(raw).strip()
+        if match := CD.match(line):
+            folder = match[1] if match[1] not in {".", ""} else ""
+        yield f"cd {folder} && {line}" if folder and not CD.match(line) else line
 
 
 def _ci_lines(root: Path) -> Iterator[tuple[str, str]]:
@@ -172,9 +197,7 @@ def test_command(root: Path) -> tuple[str, str] | None:
             return command, where
     for line, where in lines:
         if OTHER_RUNNER.search(line) and not line.startswith("#") and (command := _bare(line)):
-            command = COVERAGE_RUN.sub("", command)
-            script = command.split(maxsplit=1)[0].endswith(".py")  # coverage ran the file
-            return (f"python {command}" if script else command), where
+            return command, where
     return None
 
 
@@ -185,9 +208,18 @@ IN_COMPOSE = re.compile(
 
 
 def _bare(line: str) -> str:
-    """Return a CI line less what wraps it (uv run, docker compose run app) and tox's {posargs}."""
-    command = RUNNERS.sub("", IN_COMPOSE.sub("", line))
-    return re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command).strip()
+    """Return a CI line less what wraps it (uv run, docker compose run app) and tox's {posargs}.
+
+    A ``cd X &&`` in front (the job changed folder first) stays in front.
+    """
+    folder = match[0] if (match := CD_PREFIX.match(line)) else ""
+    command = RUNNERS.sub("", IN_COMPOSE.sub("", line.removeprefix(folder)))
+    command = re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command)
+    if OTHER_RUNNER.search(command) and not _runs_pytest(command):
+        command = COVERAGE_RUN.sub("", command)
+        if command.split(maxsplit=1)[0].endswith(".py"):
+            command = f"python {command}"  # coverage ran the file
+    return folder + command.strip() if command.strip() else ""
 
 
 # CI lines before the tests that make files the suite needs, and the script named

@@ -275,7 +275,10 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if test_missing
         else ("declared" if pytest else "the suite's runner is not pytest"),
     )
-    path = ["/app/src", "/app"] if (root / "src").is_dir() else ["/app"]
+    # Where the code imports from: src/, or the folder manage.py is in (Django in src/).
+    manage = code.manage_py(root) if kind.value == "django" else ""
+    top = manage.rpartition("/")[0] or ("src" if (root / "src").is_dir() else "")
+    path = [f"/app/{top}", "/app"] if top else ["/app"]
     found["python-path"] = (
         detect.Found([], "the project is installed into the venv")
         if installs.value
@@ -290,7 +293,10 @@ def findings(root: Path) -> dict[str, detect.Found]:
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]
-    contract = {r.name: r.default or "" for r in passed if not r.optional or r.secret}
+    ci = evidence.ci_values(root)  # what CI sets for the suite, the suite may need
+    contract = {
+        r.name: r.default or "" for r in passed if not r.optional or r.secret or r.name in ci
+    }
     optional = [r.name for r in passed if r.name not in contract]
     contract = {
         k: v

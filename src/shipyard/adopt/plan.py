@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import detect, render
+from shipyard.adopt import code, detect, render
 from shipyard.adopt.findings import findings
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
@@ -163,8 +163,18 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         install=tuple(value["install"]),
         install_project=bool(value["install-project"]),
         scm_version=bool(value["scm-version"]),
+        # Every requirements file found, and those the settings name (copied in before use).
         requirement_files=tuple(
-            p.relative_to(root).as_posix() for p in detect.requirement_files(root)
+            dict.fromkeys(
+                [
+                    *(p.relative_to(root).as_posix() for p in detect.requirement_files(root)),
+                    *(
+                        f
+                        for f in (*value["install"], *value["test-dependencies"])
+                        if ":" not in f and (root / f).is_file()
+                    ),
+                ]
+            )
         ),
         test_dependencies=tuple(value["test-dependencies"]),
         extra_packages=tuple(value["extra-packages"]),
@@ -186,6 +196,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         test_setup=tuple(value["test-setup"]),
         workspace=tuple(value["workspace"]),
         context_ignore=tuple(value["context-ignore"]),
+        manage=code.manage_py(root) or "manage.py",
         dockerfile=_beside(root, "docker/Dockerfile"),
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),
@@ -217,6 +228,11 @@ def rendered(adoption: render.Adoption) -> dict[str, str]:
             f"compose/docker-compose.{env}.yml": render.compose_overlay(adoption, env)
             for env in ("dev", "test", "ci", "prod")
         },
+        **(
+            {"compose/mariadb-test-databases.sh": render.mariadb_init(adoption)}
+            if "mariadb" in adoption.services
+            else {}
+        ),
         "env/.env.example": render.env_file(adoption, ci=False),
         "env/.env.ci": render.env_file(adoption, ci=True),
         "tasks.py": render.tasks_py(),

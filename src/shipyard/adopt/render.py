@@ -100,6 +100,7 @@ class Adoption:
     test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
     context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
+    manage: str = "manage.py"  # Django's, where it is (src/manage.py)
     # Where shipyard's Dockerfile goes: beside the project's own when it has one there.
     dockerfile: str = "docker/Dockerfile"
     tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
@@ -131,7 +132,7 @@ class Adoption:
             argv += ["--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104
             return [*argv, "--reload"] if dev else argv
         if dev and self.framework == "django":
-            return ["python", "manage.py", "runserver", address]
+            return ["python", self.manage, "runserver", address]
         if dev and self.framework == "flask":  # FLASK_APP and --reload: Flask 1.0 and later
             argv = ["env", f"FLASK_APP={app}", "flask", "run", "--reload"]
             return [*argv, "--host", "0.0.0.0", "--port", str(self.port)]  # noqa: S104
@@ -175,7 +176,10 @@ def dockerfile(adoption: Adoption) -> str:
         if adoption.toolchain == "uv"
         else f"PIP_CERT={CA_FILE} {PIP}"
     )
-    folders = sorted({f.split("/")[0] for f in adoption.requirement_files if "/" in f})
+    # A requirements/ folder goes in whole; a file elsewhere (src/requirements.txt) alone.
+    nested = [f for f in adoption.requirement_files if "/" in f]
+    folders = sorted({f.split("/")[0] for f in nested if f.split("/")[0] == "requirements"})
+    loose = [f for f in nested if f.split("/")[0] != "requirements"]
     return _render(
         "docker/Dockerfile.jinja",
         adoption,
@@ -184,6 +188,7 @@ def dockerfile(adoption: Adoption) -> str:
         pip_install=pip_install,
         top_requirements=[f for f in adoption.requirement_files if "/" not in f],
         requirement_folders=folders,
+        nested_requirements=loose,
         groups=groups,
         extras=extras,
         test_files=files,
@@ -301,6 +306,11 @@ def env_file(adoption: Adoption, *, ci: bool) -> str:
         secrets=secret_names(adoption),
         throwaway=throwaway,
     )
+
+
+def mariadb_init(adoption: Adoption) -> str:
+    """Return the script that lets the app's MariaDB user make test databases."""
+    return _render("compose/mariadb-test-databases.sh.jinja", adoption)
 
 
 def tasks_py() -> str:

@@ -275,3 +275,39 @@ def test_the_tests_own_django_settings_win_over_the_apps(tmp_path: Path) -> None
         "pytest -p no:cacheprovider --ds=config.django.test",
         "pytest, without its cache; --ds: pytest.ini",
     )
+
+
+def test_a_django_project_in_a_subfolder_as_its_ci_runs_it(tmp_path: Path) -> None:
+    """manage.py and requirements in src/, CI changing folder first and setting a variable."""
+    root = write_tree(
+        tmp_path,
+        {
+            ".github/workflows/ci.yml": (
+                "env:\n  CLIENT_ID: ci-client\njobs:\n  test:\n    steps:\n"
+                "      - run: pip install -r src/requirements.txt\n"
+                "      - run: |\n          cd src/\n          python manage.py test\n"
+            ),
+            "requirements-dev.txt": "flake8\n",
+            "src/requirements.txt": "Django==5.0.9\nmysqlclient==2.2.7\n",
+            "src/manage.py": (
+                "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site_conf.settings')\n"
+            ),
+            "src/site_conf/__init__.py": "",
+            "src/site_conf/settings.py": "import os\nCLIENT_ID = os.getenv('CLIENT_ID')\n",
+            "src/site_conf/wsgi.py": "application = None\n",
+        },
+    )
+    found = findings.findings(root)
+    assert found["install"].value == ["src/requirements.txt"]
+    assert (found["framework"].value, found["app"].value) == (
+        "django",
+        "site_conf.wsgi:application",
+    )
+    assert found["test-command"].value == "cd src && python manage.py test"
+    assert found["prepare"].value == "python src/manage.py migrate --noinput"
+    assert found["python-path"].value == ["/app/src", "/app"]
+    assert found["services"].value == ["mariadb"]
+    assert "default-libmysqlclient-dev" in found["build-packages"].value
+    # Read with getenv() and no default, but CI sets it for the suite: passed, CI's value.
+    assert found["env"].value["CLIENT_ID"] == "ci-client"
+    assert "CLIENT_ID" not in found["optional-env"].value
