@@ -60,7 +60,9 @@ KINDS = [
     Kind("poetry-django", "pyproject.toml", 3, ()),
     Kind("pip-flask", "shipyard.toml", 2, ("shipyard.toml",)),
     Kind("plain-lib", "pyproject.toml", 3, ()),
-    Kind("mariadb-flask", "shipyard.toml", 2, ("shipyard.toml",)),
+    Kind(
+        "mariadb-flask", "shipyard.toml", 3, ("shipyard.toml", "compose/mariadb-test-databases.sh")
+    ),
     Kind("celery-rabbitmq", "shipyard.toml", 3, ("shipyard.toml",)),
     Kind("uv-workspace", "pyproject.toml", 1, ()),
 ]
