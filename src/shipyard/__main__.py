@@ -96,16 +96,18 @@ def _verify(root: Path) -> str:
     ws = open_workspace(SubprocessRunner(), start=root)
     ws.require_engine()
     unknown = adoption.framework != "none" and not adoption.app
+    settings = f"the init settings in {adoption.settings_file}"
     return checks.verify(
         ws,
         resolve(ws, ws.stack.test_env),
         app=adoption.app,
         prepare=adoption.prepare,
-        settings=f"the init settings in {adoption.settings_file}",
+        settings=settings,
         find_app=(adoption.framework, code.framework_modules(root, adoption.framework))
         if unknown
         else None,
         collect=bool(re.search(r"\bpy\.?test\b", adoption.test_command)),
+        runner=checks.runner_check(adoption.test_command, settings),
     )
 
 

@@ -94,6 +94,26 @@ def app_check(app: str, settings: str) -> Check:
     )
 
 
+DJANGO_TEST = re.compile(r"(\S*manage\.py)\s+test\b.*$")
+
+
+def runner_check(test_command: str, settings: str) -> Check | None:
+    """Return Django's system check, run where its test runner would start, or None.
+
+    Django's runner lists no tests without running them; ``manage.py check``
+    at least imports the settings and every app, as the runner does first.
+    """
+    match = DJANGO_TEST.search(test_command)
+    if match is None:
+        return None
+    return Check(
+        ("sh", "-c", f"{test_command[: match.start()]}{match[1]} check"),
+        "not verified: Django's system check fails in the test image, where its test runner starts",
+        f"when it names a missing module, add its package to extra-packages in {settings}; "
+        "a missing variable: set it under env there; then 'shipyard init --force'",
+    )
+
+
 def find_app_check(framework: str, modules: Sequence[str], settings: str) -> Check:
     """Return the check that looks for the app by importing ``modules`` in the image."""
     return Check(
@@ -113,17 +133,20 @@ def verify(
     settings: str,
     find_app: tuple[str, Sequence[str]] | None = None,
     collect: bool = True,
+    runner: Check | None = None,
 ) -> str:
     """Run the checks in a throwaway test stack; return the line that says what was proven.
 
     ``find_app`` (framework, modules) looks for the app when reading found none;
     ``collect`` is false for a suite another runner runs (Django's, unittest's),
-    which has no way to list its tests without running them.
+    which has no way to list its tests without running them; ``runner`` is
+    the check run instead, where there is one (:func:`runner_check`).
     Raise :class:`NotVerified` when a guess did not hold.
     """
     checks = [app_check(app, settings)] if app else []
     if find_app and not app:
         checks = [find_app_check(find_app[0], find_app[1], settings)]
+    checks += [runner] if runner and not collect else []
     try:
         outcome = throwaway_run(
             ws, environment, ["--collect-only", "-q"], checks=checks, capture=True, suite=collect
@@ -144,6 +167,7 @@ def verify(
     done = ["the app imports"] if app else []
     done += ["the prepare step ran"] if prepare else []
     if not collect:
+        done += ["Django's system check passed where its test runner starts"] if runner else []
         done.append("the suite's runner is not pytest: its tests were not listed")
         return "verified: " + ", ".join(done)
     count = collected(outcome.output)

@@ -50,3 +50,12 @@ def test_the_app_is_imported_the_way_the_server_will(app: str, code: str) -> Non
 def test_the_collected_count_is_read_from_pytest(output: str, count: int | None) -> None:
     """What pytest --collect-only prints last, deselected tests apart, at -q and at -qq."""
     assert verify.collected(output) == count
+
+
+def test_djangos_runner_is_checked_where_it_starts() -> None:
+    """`manage.py test` lists nothing without running: `manage.py check` there instead."""
+    check = verify.runner_check("cd src && python manage.py test --parallel 2", "shipyard.toml")
+    assert check is not None
+    assert check.argv == ("sh", "-c", "cd src && python manage.py check")
+    assert verify.runner_check("python -m unittest discover", "shipyard.toml") is None
+    assert verify.runner_check("pytest -q", "shipyard.toml") is None
