@@ -29,6 +29,7 @@ DEFAULT_PYTHON = "3.12"
 # (builder stage only) and what the built module needs at run time.
 BUILD_PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "psycopg2": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
+    "psycopg-c": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
     "mysqlclient": (
         ("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev"),
         ("libmariadb3",),

@@ -23,6 +23,8 @@ from dotenv import dotenv_values
 from shipyard.adopt.detect import own_dockerfiles
 from shipyard.core.config import read_toml
 
+# An example value that stands for one, not one: <your-key>, changeme, xxx, ...
+PLACEHOLDER = re.compile(r"^<.*>$|change[-_ ]?me|^x{3,}$|your[-_ ]", re.IGNORECASE)
 EXAMPLE_FILES = (
     ".env.example",
     ".env.sample",
@@ -84,12 +86,16 @@ def _workflows(root: Path) -> Iterator[tuple[str, str, str]]:
                 yield key, value, f"{where} ({key})"
 
 
-def ci_values(root: Path) -> dict[str, tuple[str, str]]:
-    """Return the variables the project's CI sets for its jobs, with where."""
+def stated_values(root: Path) -> dict[str, tuple[str, str]]:
+    """Return the variables the project's CI sets or its example env file gives a value."""
     found: dict[str, tuple[str, str]] = {}
     for key, value, where in _workflows(root):
         if value and "${" not in value:
             found.setdefault(key, (value, where))
+    for name in EXAMPLE_FILES:
+        for key, example in dotenv_values(root / name).items():
+            if example and "${" not in example and not PLACEHOLDER.search(example):
+                found.setdefault(key, (example, name))
     return found
 
 

@@ -118,8 +118,14 @@ NOT_THE_SECRET = frozenset(
         "AGE",
         "ENABLED",
         "DISABLED",
+        "LIMIT",
+        "RATE",
+        "TIMEOUT",
+        "COUNT",
     }
 )
+# A name starting with one of these is a switch (ENABLE_EMAIL_PASSWORD), not a secret.
+SWITCHES = frozenset({"ENABLE", "DISABLE", "USE", "IS", "HAS", "ALLOW", "REQUIRE", "SHOW"})
 NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 TYPED_DEFAULT = re.compile(r"-?\d+(\.\d+)?|true|false|yes|no|on|off", re.IGNORECASE)
 
@@ -143,7 +149,7 @@ class EnvRead:
 def is_secret(name: str) -> bool:
     """Tell a secret by its name (PASSWORD, SECRET, TOKEN, KEY), but not its settings."""
     parts = name.upper().split("_")
-    if parts[-1] in NOT_THE_SECRET:
+    if parts[-1] in NOT_THE_SECRET or parts[0] in SWITCHES:
         return False
     return any(word in part for part in parts for word in SECRET_WORDS)
 
@@ -350,7 +356,9 @@ def env_reads(root: Path) -> list[EnvRead]:
                 continue
             value = literal(default)
             # A default the code computes (or None) is not a value for an env file; an
-            # empty one is what an unset variable gives already.
-            unset = optional or value == "" or (default is not None and value is None)
+            # empty one is what an unset variable gives already; nor is a bool: set, it
+            # would read as the string "false", which is true.
+            boolean = isinstance(default, ast.Constant) and isinstance(default.value, bool)
+            unset = optional or value == "" or boolean or (default is not None and value is None)
             found[name] = EnvRead(name, value, f"{where}:{line}", optional=unset, kind=kind)
     return [found[k] for k in sorted(found)]

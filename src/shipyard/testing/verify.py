@@ -154,7 +154,17 @@ def verify(
     except CheckFailed as failed:
         raise NotVerified(failed, "app", failed.output) from None
     except StackNotReady as failed:
-        if prepare and "migrate" in failed.message:
+        waited = ws.stack.timeout
+        if prepare and failed.message.startswith("timed out") and "migrate" in failed.message:
+            failed = StackNotReady(
+                f"not verified: the prepare step ({prepare}) was still running after "
+                f"{waited:g}s (the timeout setting)",
+                details=failed.details,
+                tip=f"a long first migration needs longer: set timeout = {int(waited * 4)} in "
+                "shipyard's settings ([tool.shipyard] in pyproject.toml, or shipyard.toml) or "
+                "SHIPYARD_TIMEOUT, then 'shipyard verify'",
+            )
+        elif prepare and "migrate" in failed.message:
             failed = StackNotReady(
                 f"not verified: the prepare step ({prepare}) failed in the test stack",
                 details=failed.details,

@@ -142,6 +142,9 @@ def test_a_value_used_as_a_number_or_a_flag_is_no_secret(tmp_path: Path) -> None
                 "AGE = int(os.getenv('JWT_TOKEN_LIFETIME', '3600'))\n"
                 "LOGIN = os.getenv('PASSWORD_LOGIN', 'true')\n"
                 "KEY = os.environ['API_KEY']\n"
+                "RATE = os.environ.get('API_KEY_RATE_LIMIT', '60/minute')\n"
+                "SMTP = os.environ.get('ENABLE_EMAIL_PASSWORD', '1')\n"
+                "GH = os.environ.get('GITHUB_ACCESS_TOKEN', False)\n"
                 "class Base(BaseSettings):\n"
                 "    pass\n"
                 "class Settings(Base):\n"
@@ -159,6 +162,9 @@ def test_a_value_used_as_a_number_or_a_flag_is_no_secret(tmp_path: Path) -> None
     reads = {r.name: r for r in variables.env_reads(tmp_path)}
     assert {name: read.secret for name, read in reads.items()} == {
         "API_KEY": True,
+        "API_KEY_RATE_LIMIT": False,  # a limit's setting, by its last word
+        "ENABLE_EMAIL_PASSWORD": False,  # a switch, by its first
+        "GITHUB_ACCESS_TOKEN": False,  # a flag by its default
         "APP_SIGNING_KEY": True,
         "APP_TOKEN_RETRIES": False,
         "JWT_TOKEN_LIFETIME": False,
@@ -168,6 +174,8 @@ def test_a_value_used_as_a_number_or_a_flag_is_no_secret(tmp_path: Path) -> None
     }
     assert reads["REDIS_DSN"].default == "redis://r"
     assert reads["APP_SIGNING_KEY"].kind == "secret"
+    # A bool default stays unset: written to an env file it would be "false", a true string.
+    assert reads["GITHUB_ACCESS_TOKEN"].optional
 
 
 def test_backing_services_from_clients_and_urls(tmp_path: Path) -> None:

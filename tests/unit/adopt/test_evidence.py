@@ -311,3 +311,19 @@ def test_a_django_project_in_a_subfolder_as_its_ci_runs_it(tmp_path: Path) -> No
     # Read with getenv() and no default, but CI sets it for the suite: passed, CI's value.
     assert found["env"].value["CLIENT_ID"] == "ci-client"
     assert "CLIENT_ID" not in found["optional-env"].value
+
+
+def test_an_optional_variable_the_example_env_file_sets_is_passed(tmp_path: Path) -> None:
+    """WEB_URL read with .get(), given in .env.example: passed; a <placeholder> is no value."""
+    root = write_tree(
+        tmp_path,
+        {
+            ".env.example": "WEB_URL=http://localhost:8000\nSENTRY_DSN=<your-dsn>\n",
+            "app/settings.py": (
+                "import os\nWEB = os.environ.get('WEB_URL')\nDSN = os.environ.get('SENTRY_DSN')\n"
+            ),
+        },
+    )
+    found = findings.findings(root)
+    assert found["env"].value == {"WEB_URL": "http://localhost:8000"}
+    assert found["optional-env"].value == ["SENTRY_DSN"]
