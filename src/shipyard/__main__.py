@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shipyard import __version__
-from shipyard.adopt import code, mend, plan
+from shipyard.adopt import code, mend, plan, render
 from shipyard.core import edge
 from shipyard.core.errors import ConfigError, EngineError
 from shipyard.core.process import SubprocessRunner, sigterm_as_interrupt
@@ -101,7 +101,7 @@ def _verify(root: Path) -> str:
         ws,
         resolve(ws, ws.stack.test_env),
         app=adoption.app,
-        prepare=adoption.prepare,
+        prepare="" if render.tests_skip_prepare(adoption) else adoption.prepare,
         settings=settings,
         find_app=(adoption.framework, code.framework_modules(root, adoption.framework))
         if unknown

@@ -265,10 +265,24 @@ def app_environment(adoption: Adoption) -> dict[str, str]:
     return values | dict(adoption.environment)
 
 
-def _needs(adoption: Adoption, *, job: bool) -> list[tuple[str, str]]:
-    """Return what the app (or its one-shot job) waits for, with the condition."""
+# Init's own prepare step for Django: migrating the main database.
+DJANGO_MIGRATE = re.compile(r"python \S*manage\.py migrate(?: --no-?input)?")
+
+
+def tests_skip_prepare(adoption: Adoption) -> bool:
+    """Tell whether the suite waits for no prepare step: Django's plain migrate.
+
+    Django's runner and pytest-django make a test database of their own (and
+    migrate it, unless told not to), so migrating the main one serves no test:
+    on a project with hundreds of migrations it was most of a test run.
+    """
+    return adoption.framework == "django" and bool(DJANGO_MIGRATE.fullmatch(adoption.prepare))
+
+
+def _needs(adoption: Adoption, *, job: bool, tests: bool = False) -> list[tuple[str, str]]:
+    """Return what the app, its one-shot job or the tests wait for, with the condition."""
     needs = [(BACKING[s], "service_healthy") for s in BACKING if s in adoption.services]
-    if adoption.prepare and not job:
+    if adoption.prepare and not job and not (tests and tests_skip_prepare(adoption)):
         needs.append(("migrate", "service_completed_successfully"))
     return needs
 
@@ -281,6 +295,7 @@ def compose_base(adoption: Adoption) -> str:
         environment=app_environment(adoption),
         needs=_needs(adoption, job=False),
         job_needs=_needs(adoption, job=True),
+        test_needs=_needs(adoption, job=False, tests=True),
         prepare=command_argv(adoption.prepare),
         variables=service_variables(adoption.project),
         required=_required,
