@@ -351,6 +351,13 @@ CASES = {
     "engine-down-shipyard-gc": Case(
         ("shipyard", "gc"), NOT_REACHABLE, START_ENGINE, env=ENGINE_DOWN
     ),
+    # An image shipyard builds, never built, and Compose cannot pull it: nothing left behind.
+    "no-build-before-any-build": Case(
+        ("inv", "dev-up", "--no-build"),
+        "the dev stack did not start: the image sy-it-",
+        "build it first ('inv docker-build --env dev', or without --no-build)",
+        creates=("env/.env.dev",),
+    ),
     # A stack that is not there.
     "shell-into-a-stopped-stack": Case(
         ("inv", "dev-shell"),

@@ -214,6 +214,21 @@ def _with_compose(found: detect.Found, compose: Mapping[str, str]) -> detect.Fou
     return detect.Found(services, where)
 
 
+# Stores a client library alone does not make needed: the variable the code reads for one.
+OPTIONAL_STORES = {"mongodb": re.compile(r"MONGO"), "elasticsearch": re.compile(r"ELASTIC")}
+
+
+def _needed(services: detect.Found, reads: list[variables.EnvRead]) -> detect.Found:
+    """Leave out a store whose every variable the code reads only when it is set."""
+    kept, notes = list(services.value), []
+    for service, pattern in OPTIONAL_STORES.items():
+        named = [r.name for r in reads if pattern.search(r.name)]
+        if service in kept and named and all(r.optional for r in reads if r.name in named):
+            kept.remove(service)
+            notes.append(f"{service} left out: the code reads {', '.join(named)} only when set")
+    return detect.Found(kept, "; ".join([services.evidence, *notes]))
+
+
 def findings(root: Path) -> dict[str, detect.Found]:
     """Return what the project says for every init setting, each with its evidence."""
     deps = detect.dependencies(root)
@@ -221,7 +236,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     kind, app = code.framework(root, deps)
     installs = detect.is_package(root, tool.value)
     reads = variables.env_reads(root)
-    services = code.backing_services(root, deps, [r.name for r in reads])
+    services = _needed(code.backing_services(root, deps, [r.name for r in reads]), reads)
     build, runtime = detect.system_packages(deps)
     image = evidence.own_image(root)
     setup = evidence.steps_before_tests(root)

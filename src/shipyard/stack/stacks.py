@@ -6,6 +6,7 @@ Workspace, resolves the Environment once, and calls one function here.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +59,18 @@ def _port_taken(output: str) -> str | None:
     return None
 
 
+# Compose's words for an image it had to pull and could not.
+_NOT_PULLED = re.compile(
+    r"Image (\S+) Error|pull access denied for ([^,\s]+)|manifest for (\S+) not found"
+)
+
+
+def _not_pulled(output: str) -> str | None:
+    """Return the image Compose could not pull, from its output."""
+    match = _NOT_PULLED.search(output)
+    return next((group for group in match.groups() if group), None) if match else None
+
+
 def start(
     ws: Workspace,
     environment: Environment,
@@ -82,7 +95,9 @@ def start(
     try:
         # shipyard builds the images itself (bake or build); Compose only runs them.
         up_args = ["up", "--detach", "--remove-orphans", "--no-build"]
-        runner.run(compose(*up_args, *scale_args(environment, scale), *services), timeout=limit)
+        runner.run(
+            compose(*up_args, *scale_args(environment, scale), *services), timeout=limit, tee=True
+        )
     except CommandTimedOut:
         message = f"timed out after {limit:g}s waiting for {{names}}"
         raise health.not_ready_error(runner, compose, message, tip, environment.jobs) from None
@@ -96,6 +111,18 @@ def start(
             raise StackNotReady(
                 f"a port the {env} stack publishes is already taken: {taken}",
                 tip=f"stop whatever listens there, or change the port in {where or 'its env file'}",
+            ) from None
+        image = _not_pulled(exc.stdout + exc.stderr)
+        if image:
+            runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+            built = image in {i.ref for i in environment.images}
+            raise StackNotReady(
+                f"the {env} stack did not start: the image {image} is not on this engine "
+                "and could not be pulled",
+                tip=f"build it first ('inv docker-build --env {env}', or without --no-build)"
+                if built
+                else f"'docker pull {image}' where its registry is reachable, or leave the "
+                "service out of the stack",
             ) from None
         message = f"the {env} stack did not start ('up' exited {exc.returncode})"
         raise health.not_ready_error(runner, compose, message, tip, environment.jobs) from None

@@ -327,3 +327,25 @@ def test_an_optional_variable_the_example_env_file_sets_is_passed(tmp_path: Path
     found = findings.findings(root)
     assert found["env"].value == {"WEB_URL": "http://localhost:8000"}
     assert found["optional-env"].value == ["SENTRY_DSN"]
+
+
+def test_a_store_the_code_reads_only_when_set_is_left_out(tmp_path: Path) -> None:
+    """A pymongo dependency, but MONGO_URL has a False default: no mongodb service."""
+    optional = write_tree(
+        tmp_path / "optional",
+        {
+            "requirements.txt": "pymongo==4.10\npsycopg==3.2\n",
+            "app/settings.py": "import os\nMONGO = os.environ.get('MONGO_URL', False)\n",
+        },
+    )
+    found = findings.findings(optional)["services"]
+    assert found.value == ["postgres"]
+    assert found.evidence.endswith("mongodb left out: the code reads MONGO_URL only when set")
+    required = write_tree(
+        tmp_path / "required",
+        {
+            "requirements.txt": "pymongo==4.10\n",
+            "app/settings.py": "import os\nMONGO = os.environ['MONGO_URL']\n",
+        },
+    )
+    assert findings.findings(required)["services"].value == ["mongodb"]
