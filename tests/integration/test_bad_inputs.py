@@ -354,7 +354,7 @@ CASES = {
     # An image shipyard builds, never built, and Compose cannot pull it: nothing left behind.
     "no-build-before-any-build": Case(
         ("inv", "dev-up", "--no-build"),
-        "the dev stack did not start: the image sy-it-",
+        "the dev stack did not start: the image ",
         "build it first ('inv docker-build --env dev', or without --no-build)",
         creates=("env/.env.dev",),
     ),

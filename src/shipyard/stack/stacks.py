@@ -62,6 +62,7 @@ def _port_taken(output: str) -> str | None:
 # Compose's words for an image it had to pull and could not.
 _NOT_PULLED = re.compile(
     r"Image (\S+) Error|pull access denied for ([^,\s]+)|manifest for (\S+) not found"
+    r"|No such image: (\S+)"
 )
 
 
@@ -139,6 +140,26 @@ def start(
     )
 
 
+def _require_built(ws: Workspace, environment: Environment) -> None:
+    """Stop before Compose creates anything when an image it should run was never built."""
+    if ws.runner.dry:
+        return
+    for image in environment.images:
+        found = ws.runner.run(
+            ["docker", "image", "inspect", "--format", "{{.Id}}", image.ref],
+            capture=True,
+            check=False,
+            query=True,
+        )
+        if not found.ok:
+            env = environment.name
+            raise StackNotReady(
+                f"the {env} stack did not start: the image {image.ref} was never built on "
+                "this engine (--no-build)",
+                tip=f"build it first ('inv docker-build --env {env}', or without --no-build)",
+            )
+
+
 def up(
     ws: Workspace,
     environment: Environment,
@@ -157,6 +178,8 @@ def up(
     datavolumes.check(ws, environment)  # data made with other secrets: stop before the build
     if build:
         build_images(ws, environment.images, no_cache=no_cache)
+    else:
+        _require_built(ws, environment)
     containers = start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)
     if not ws.runner.dry:
         datavolumes.remember(ws, environment)

@@ -36,6 +36,7 @@ DEV_Q = DEV + ALL
 RUNNING = f"{DEV_Q} ps --status running --services"
 TEST_Q = TEST + ALL
 UP = "up --detach --remove-orphans --no-build"
+BUILT = "docker image inspect --format '{{{{.Id}}}}' demo-app:{t}"  # --no-build: is it there?
 TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
 LABELS = "--label org.opencontainers.image.title=demo-app --label dev.shipyard.target={t} --label org.opencontainers.image.revision=abc1234"
 BUILD = (
@@ -164,7 +165,13 @@ def test_dev_up_creates_the_env_file_on_first_use(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A new developer gets env/.env.dev from the example, and is told so."""
-    c = context({f"{DEV} {UP}": Result(), f"{DEV_Q} ps --all --format json": Result(HEALTHY)})
+    c = context(
+        {
+            BUILT.format(t="development"): Result("sha256:1\n"),
+            f"{DEV} {UP}": Result(),
+            f"{DEV_Q} ps --all --format json": Result(HEALTHY),
+        }
+    )
     stack.dev_up(c, build=False)
     assert (project / "env/.env.dev").is_file()
     assert "shipyard: created " in capsys.readouterr().err
@@ -196,6 +203,7 @@ def test_up_scales_a_service_and_starts_a_profile() -> None:
         stack.up(c, scale=["worker=3"], profile=["etl"], build=False)
     c = context(
         {
+            BUILT.format(t="development"): Result("sha256:1\n"),
             f"{DEV_Q} ps --all --format json": Result(HEALTHY),
             f"{DEV} {UP} --scale worker=3": Result(),
         }
@@ -670,3 +678,19 @@ def test_the_invoke_edge_turns_a_bug_into_one_line(capsys: pytest.CaptureFixture
         "ERROR: shipyard failed unexpectedly (KeyError: 'missing'). This is a bug"
     )
     Path(err.split("the traceback is in ")[1].split(":")[0]).unlink()
+
+
+@pytest.mark.usefixtures("project")
+def test_up_without_build_stops_before_compose_when_an_image_was_never_built(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`inv dev-up --no-build` on a fresh clone: one message, no `up` (nothing created)."""
+    c = context({BUILT.format(t="development"): Result(exited=1)})
+    with pytest.raises(Exit):
+        stack.dev_up(c, build=False)
+    assert not [command for command in commands(c) if UP in command]
+    err = capsys.readouterr().err
+    assert (
+        "ERROR: the dev stack did not start: the image demo-app:development was never built" in err
+    )
+    assert "TIP: build it first ('inv docker-build --env dev', or without --no-build)" in err
