@@ -356,7 +356,6 @@ CASES = {
         ("inv", "dev-up", "--no-build"),
         "the dev stack did not start: the image ",
         "build it first ('inv docker-build --env dev', or without --no-build)",
-        creates=("env/.env.dev",),
     ),
     # A stack that is not there.
     "shell-into-a-stopped-stack": Case(
