@@ -276,7 +276,11 @@ def _runtime(drivers: frozenset[str], deps: Mapping[str, str]) -> bool:
 
 
 def _code_text(root: Path) -> str:
-    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in python_files(root))
+    """Return the code's text, less its comments (a URL commented out is not a service)."""
+    return "\n".join(
+        re.sub(r"(?m)^\s*#.*$", "", p.read_text(encoding="utf-8", errors="replace"))
+        for p in python_files(root)
+    )
 
 
 def prepare_step(root: Path, kind: str) -> Found:

@@ -23,7 +23,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from shipyard.core.config import read_toml
 
 # Python versions shipyard can generate an image for (python:X-slim).
-PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHON = "3.12"
 # Wheels that compile from source on a slim image: apt packages to build them
 # (builder stage only) and what the built module needs at run time.
@@ -407,10 +407,11 @@ def python_version(root: Path) -> Found:
         reasons.append("CI's python-version")
     if not reasons:
         return Found(DEFAULT_PYTHON, f"nothing says; {DEFAULT_PYTHON} by default")
-    # Newest allowed, but not past the default while it allows one: locks a year old
-    # rarely have wheels for the newest Python, and building them needs compilers.
+    # Newest allowed, but not past the default while it allows one (else the oldest
+    # allowed): locks a year old rarely have wheels for the newest Python, and
+    # building them needs compilers.
     settled = [v for v in candidates if PYTHONS.index(v) <= PYTHONS.index(DEFAULT_PYTHON)]
-    chosen = (settled or candidates or [DEFAULT_PYTHON])[-1]
+    chosen = settled[-1] if settled else (candidates or [DEFAULT_PYTHON])[0]
     return Found(
         chosen,
         f"the newest of {', '.join(PYTHONS)} up to {DEFAULT_PYTHON} allowed by "

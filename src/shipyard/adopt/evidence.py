@@ -235,14 +235,24 @@ PRESTART = re.compile(r"^(?:(?:ba)?sh\s+|python3?\s+)?\S*pre[-_]?start\S*$")
 
 
 def steps_before_tests(root: Path) -> tuple[list[str], str, str] | None:
-    """Return what the CI job running pytest does before it: file steps, prestart, where."""
+    """Return what the CI job running pytest does before it: setup steps, prestart, where.
+
+    Setup steps are file steps and the project's own commands (its console
+    scripts: ``flaskbb translations compile``), which make what the suite reads.
+    """
+    scripts = set(read_toml(root / "pyproject.toml").get("project", {}).get("scripts", {}))
     for lines, where in _ci_jobs(root):
         first = next((i for i, line in enumerate(lines) if _runs_pytest(line)), None)
         if first is None:
             continue
         before = [RUNNERS.sub("", line) for line in lines[:first]]
         prestart = next((line for line in before if PRESTART.match(line)), "")
-        return [line for line in before if FILE_STEP.match(line)], prestart, where
+        steps = [
+            line
+            for line in before
+            if FILE_STEP.match(line) or (line.split()[:1] and line.split()[0] in scripts)
+        ]
+        return steps, prestart, where
     return None
 
 

@@ -181,16 +181,10 @@ def _prestart(setup: tuple[list[str], str, str] | None) -> detect.Found | None:
 
 
 def test_setup(setup: tuple[list[str], str, str] | None) -> detect.Found:
-    """Return CI's file steps before the tests; a folder made is the suite's (UID 1000)."""
+    """Return CI's setup steps before the tests (run as the suite's user, UID 1000)."""
     if not setup or not setup[0]:
-        return detect.Found([], "no file step before the tests in CI")
-    steps = [
-        f"{line} && chown 1000:1000 {' '.join(a for a in line.split()[1:] if a[0] != '-')}"
-        if line.startswith("mkdir ")
-        else line
-        for line in setup[0]
-    ]
-    return detect.Found(steps, f"{setup[2]} runs them before the tests")
+        return detect.Found([], "no setup step before the tests in CI")
+    return detect.Found(setup[0], f"{setup[2]} runs them before the tests")
 
 
 def _with_own(found: detect.Found, own: tuple[list[str], str] | None) -> detect.Found:

@@ -46,7 +46,8 @@ CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"load metadata for|pull access denied|manifest unknown|failed to resolve source",
             (
                 "the base image is not on this engine and could not be pulled: `docker pull` it "
-                "where its registry is reachable, or change the FROM line to an image you have"
+                "where its registry is reachable, or build from an image you have (the FROM "
+                "line; for a project `shipyard init` adopted, its python setting)"
             ),
         ),
         (

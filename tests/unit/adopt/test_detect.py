@@ -75,6 +75,13 @@ def test_toolchain_by_lock_first(
             "3.12",
         ),
         ({"Pipfile": '[packages]\nflask = "*"\n\n[requires]\npython_version = "3.10"\n'}, "3.10"),
+        (
+            {
+                ".github/workflows/tests.yml": "python-version: ['3.14']\n",
+                "pyproject.toml": "[project]\nrequires-python='>=3.12'\n",
+            },
+            "3.14",
+        ),
     ],
     ids=[
         "python-version-file",
@@ -88,6 +95,7 @@ def test_toolchain_by_lock_first(
         "own-dockerfile",
         "own-dockerfile-not-allowed",
         "pipfile",
+        "ci-only-newer",
     ],
 )
 def test_python_version(tmp_path: Path, files: dict[str, str], version: str) -> None:

@@ -173,24 +173,30 @@ def test_a_makefile_recipe_continued_over_lines_is_one_command(tmp_path: Path) -
 
 
 def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
-    """File steps become test-setup (a folder made is the suite's), a prestart script prepare."""
+    """File steps and the project's own commands become test-setup, a prestart script prepare."""
     root = write_tree(
         tmp_path,
         {
+            "pyproject.toml": '[project]\nname = "hc"\n[project.scripts]\nhc = "hc.cli:main"\n',
             ".github/workflows/lint.yml": "jobs:\n  m:\n    steps:\n      - run: touch lint.cfg\n",
             ".github/workflows/ci.yml": (
                 "jobs:\n  test:\n    steps:\n"
                 "      - run: pip install -r requirements-dev.txt\n"
                 "      - run: |\n          touch hc/local_settings.py\n"
                 "          mkdir -p media/uploads\n          cp .env.example .env\n"
-                "          echo hi > x.txt\n"
+                "          echo hi > x.txt\n          uv run hc translations compile\n"
                 "          uv run bash scripts/prestart.sh\n          uv run pytest -x\n"
                 "      - run: touch after.txt\n"
             ),
         },
     )
     assert evidence.steps_before_tests(root) == (
-        ["touch hc/local_settings.py", "mkdir -p media/uploads", "cp .env.example .env"],
+        [
+            "touch hc/local_settings.py",
+            "mkdir -p media/uploads",
+            "cp .env.example .env",
+            "hc translations compile",
+        ],
         "bash scripts/prestart.sh",
         ".github/workflows/ci.yml",
     )
@@ -198,8 +204,9 @@ def test_the_steps_ci_runs_before_the_tests(tmp_path: Path) -> None:
     assert found["test-setup"] == detect.Found(
         [
             "touch hc/local_settings.py",
-            "mkdir -p media/uploads && chown 1000:1000 media/uploads",
+            "mkdir -p media/uploads",
             "cp .env.example .env",
+            "hc translations compile",
         ],
         ".github/workflows/ci.yml runs them before the tests",
     )
@@ -349,3 +356,19 @@ def test_a_store_the_code_reads_only_when_set_is_left_out(tmp_path: Path) -> Non
         },
     )
     assert findings.findings(required)["services"].value == ["mongodb"]
+
+
+def test_a_url_in_a_comment_is_no_service(tmp_path: Path) -> None:
+    """A configuration file's commented-out alternatives start nothing."""
+    root = write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "flask\n",
+            "app/config.py": (
+                "# SQLALCHEMY_DATABASE_URI = 'postgresql://forum@localhost/forum'\n"
+                "#   'mysql+pymysql://forum@localhost/forum'\n"
+                "SQLALCHEMY_DATABASE_URI = 'sqlite://'\n"
+            ),
+        },
+    )
+    assert findings.findings(root)["services"].value == []

@@ -54,9 +54,7 @@ def variants() -> list[render.Adoption]:
                 optional_env=("SENTRY_DSN",) if on[5] else (),
                 environment={"REDIS_URL": "redis://redis:6379/0"} if "redis" in services else {},
                 health_path="/health" if on[5] else "",
-                test_setup=("touch app/local.py", "mkdir -p media && chown 1000:1000 media")
-                if on[2]
-                else (),
+                test_setup=("touch app/local.py", "mkdir -p media") if on[2] else (),
                 workspace=("packages/lib", "packages/other") if on[3] else (),
             )
         )
