@@ -298,13 +298,17 @@ def own_image(root: Path) -> dict[str, tuple[Any, str]]:
     found: dict[str, tuple[Any, str]] = {}
     for path, text in own_dockerfiles(root):
         where = path.relative_to(root).as_posix()
-        joined = re.sub(r"\\\n", " ", text)
-        for install in re.findall(r"apt-get\s+install\s+([^&;|\n]+)", joined):
-            names = [w for w in install.split() if not w.startswith("-") and "=" not in w]
-            build = [n for n in names if BUILD_TOOLS.search(n)]
-            runtime = [n for n in names if n not in build]
-            found.setdefault("build-packages", (build, f"{where} installs them"))
-            found.setdefault("runtime-packages", (runtime, f"{where} installs them"))
+        # Docker drops comment lines inside a continued instruction; so does this.
+        joined = re.sub(r"\\\n", " ", re.sub(r"(?m)^[ \t]*#.*\n", "", text))
+        for stage in re.split(r"(?im)^\s*FROM\s+", joined)[1:]:
+            # Everything a builder stage installs is for building.
+            builder = bool(re.match(r"\S+\s+AS\s+\S*(build|compile)", stage, re.IGNORECASE))
+            for install in re.findall(r"apt-get\s+install\s+([^&;|\n]+)", stage):
+                names = [w for w in install.split() if not w.startswith("-") and "=" not in w]
+                build = [n for n in names if builder or BUILD_TOOLS.search(n)]
+                runtime = [n for n in names if n not in build]
+                found.setdefault("build-packages", (build, f"{where} installs them"))
+                found.setdefault("runtime-packages", (runtime, f"{where} installs them"))
         if port := re.search(r"^\s*EXPOSE\s+(\d+)", joined, re.MULTILINE):
             found.setdefault("port", (int(port.group(1)), f"{where}: EXPOSE {port.group(1)}"))
         for line in re.findall(r"^\s*(?:CMD|ENTRYPOINT)\s+(.+)$", joined, re.MULTILINE):

@@ -302,11 +302,14 @@ def findings(root: Path) -> dict[str, detect.Found]:
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]
-    # Read optionally, but set by CI or the project's example env file: the suite may
-    # need it (a test asserting it, a URL built from it), so it is passed.
+    # Read optionally with no default, but set by CI or the project's example env
+    # file: the suite may need it (a test asserting it, a URL built from it), so it
+    # is passed. One with a default of the code's (a False) keeps it.
     stated = evidence.stated_values(root)
     contract = {
-        r.name: r.default or "" for r in passed if not r.optional or r.secret or r.name in stated
+        r.name: r.default or ""
+        for r in passed
+        if not r.optional or r.secret or (r.name in stated and r.default is None)
     }
     optional = [r.name for r in passed if r.name not in contract]
     contract = {

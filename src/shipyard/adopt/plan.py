@@ -197,6 +197,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         workspace=tuple(value["workspace"]),
         context_ignore=tuple(value["context-ignore"]),
         manage=code.manage_py(root) or "manage.py",
+        poetry_lock=detect.poetry_lock_version(root),
         dockerfile=_beside(root, "docker/Dockerfile"),
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),

@@ -25,6 +25,9 @@ UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.9"
 POETRY = ("poetry==2.5.1", "poetry-plugin-export==1.10.1")
 # Poetry 2.3 and plugin-export 1.10 need Python 3.10: the last releases that run on 3.9.
 POETRY_FOR = {"3.9": ("poetry==2.2.1", "poetry-plugin-export==1.9.0")}
+# A lock Poetry 1.x wrote is exported by Poetry 1.8: Poetry 2's export of one can
+# leave out a locked package behind an extra's markers (uvicorn[standard]'s uvloop).
+POETRY_1 = ("poetry==1.8.5", "poetry-plugin-export==1.8.0")
 CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 PIP = "pip install --no-cache-dir --disable-pip-version-check"
 SERVER_PACKAGES = {
@@ -101,6 +104,7 @@ class Adoption:
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
     context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
     manage: str = "manage.py"  # Django's, where it is (src/manage.py)
+    poetry_lock: str = ""  # the Poetry version that wrote poetry.lock ("1.8.3"), if known
     # Where shipyard's Dockerfile goes: beside the project's own when it has one there.
     dockerfile: str = "docker/Dockerfile"
     tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
@@ -184,7 +188,9 @@ def dockerfile(adoption: Adoption) -> str:
         "docker/Dockerfile.jinja",
         adoption,
         uv_image=UV_IMAGE,
-        poetry=POETRY_FOR.get(adoption.python, POETRY),
+        poetry=POETRY_1
+        if adoption.poetry_lock.startswith("1.")
+        else POETRY_FOR.get(adoption.python, POETRY),
         pip_install=pip_install,
         top_requirements=[f for f in adoption.requirement_files if "/" not in f],
         requirement_folders=folders,
