@@ -59,10 +59,10 @@ def _port_taken(output: str) -> str | None:
     return None
 
 
-# Compose's words for an image it had to pull and could not.
+# Compose's words for an image it had to pull and could not (one shipyard builds is
+# checked before `up`: see _require_built).
 _NOT_PULLED = re.compile(
     r"Image (\S+) Error|pull access denied for ([^,\s]+)|manifest for (\S+) not found"
-    r"|No such image: (\S+)"
 )
 
 
@@ -116,13 +116,10 @@ def start(
         image = _not_pulled(exc.stdout + exc.stderr)
         if image:
             runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
-            built = image in {i.ref for i in environment.images}
             raise StackNotReady(
                 f"the {env} stack did not start: the image {image} is not on this engine "
                 "and could not be pulled",
-                tip=f"build it first ('inv docker-build --env {env}', or without --no-build)"
-                if built
-                else f"'docker pull {image}' where its registry is reachable, or leave the "
+                tip=f"'docker pull {image}' where its registry is reachable, or leave the "
                 "service out of the stack",
             ) from None
         message = f"the {env} stack did not start ('up' exited {exc.returncode})"
