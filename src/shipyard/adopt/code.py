@@ -291,3 +291,95 @@ def prepare_step(root: Path, kind: str) -> Found:
     if (root / "alembic.ini").is_file():
         return Found("alembic upgrade head", "alembic.ini")
     return Found("", "no migration tool found (an alembic.ini, or Django)")
+
+
+# The libraries that run background work: each found as a dependency with no command.
+WORKER_LIBRARIES = (
+    "celery",
+    "rq",
+    "dramatiq",
+    "huey",
+    "arq",
+    "saq",
+    "apscheduler",
+    "procrastinate",
+)
+# What in the code (or a dependency) says Celery runs periodic tasks: a beat is needed.
+BEAT_EVIDENCE = re.compile(
+    r"\bbeat_schedule\b|CELERY_?BEAT_SCHEDULE|add_periodic_task|\bperiodic_task\b|crontab\("
+)
+
+
+def celery_apps(root: Path) -> list[str]:
+    """Return the Celery apps the code builds at module level (``jobs.worker:app``)."""
+    found = [
+        f"{module_of(root, path)}:{node.targets[0].id}"
+        for path in python_files(root)
+        if (tree := parse(path)) is not None and "celery" in imported(tree)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and call_name(node.value.func) == "Celery"
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+    return sorted(found, key=lambda app: (app.count("."), app))
+
+
+def workers(root: Path, deps: Mapping[str, str]) -> Found:
+    """Return the worker processes the code implies: Celery's worker, and beat when scheduled."""
+    apps = celery_apps(root)
+    if not apps:
+        libraries = [lib for lib in WORKER_LIBRARIES if lib in deps]
+        why = (
+            f"{', '.join(libraries)} in the dependencies but no command to run it: "
+            "set workers in the init settings"
+            if libraries
+            else "no Procfile process, compose worker or Celery app"
+        )
+        return Found({}, why)
+    app = apps[0]
+    found = {"worker": f"celery -A {app} worker --loglevel=INFO"}
+    where = f"a Celery app: {app}"
+    if "django-celery-beat" in deps:
+        found["beat"] = (
+            f"celery -A {app} beat --loglevel=INFO "
+            "--scheduler django_celery_beat.schedulers:DatabaseScheduler"
+        )
+        where += f"; django-celery-beat in {deps['django-celery-beat']}"
+    elif match := BEAT_EVIDENCE.search(_code_text(root)):
+        # The schedule file goes to /tmp: the production root is read-only.
+        found["beat"] = f"celery -A {app} beat --loglevel=INFO --schedule /tmp/celerybeat-schedule"
+        where += f"; periodic tasks ({match.group(0).rstrip('(')})"
+    return Found(found, where)
+
+
+HEALTH_ROUTE = re.compile(r"/(?:[\w.-]+/)*(?:healthz?|health[-_]?check|livez|readyz|ping)/?")
+ROUTE_DECORATORS = frozenset({"get", "route", "api_route", "head"})
+
+
+def health_route(root: Path, app: str) -> Found | None:
+    """Return the health route the app object itself declares (``@app.get("/health")``)."""
+    module, _, attr = app.removesuffix("()").partition(":")
+    path = next((p for p in python_files(root) if module_of(root, p) == module), None)
+    tree = parse(path) if path else None
+    if path is None or tree is None:
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for decorator in node.decorator_list:
+            if (
+                isinstance(decorator, ast.Call)
+                and isinstance(decorator.func, ast.Attribute)
+                and decorator.func.attr in ROUTE_DECORATORS
+                and isinstance(decorator.func.value, ast.Name)
+                and decorator.func.value.id == attr
+                and decorator.args
+                and isinstance(decorator.args[0], ast.Constant)
+                and isinstance(decorator.args[0].value, str)
+                and HEALTH_ROUTE.fullmatch(decorator.args[0].value)
+            ):
+                where = f"{path.relative_to(root).as_posix()}:{decorator.lineno}"
+                return Found(decorator.args[0].value, f"{where} routes it ({node.name})")
+    return None

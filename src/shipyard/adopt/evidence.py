@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -318,6 +319,64 @@ def own_image(root: Path) -> dict[str, tuple[Any, str]]:
             if port := re.search(r"(?:--port[ =]|--bind[ =]\S*:|-b +\S*:)(\d+)", flat):
                 found.setdefault("port", (int(port.group(1)), f"{where}: {line.strip()[:80]}"))
     return found | {k: v for k, v in procfile(root).items() if k not in found}
+
+
+# A long-running process of the project's own that is not its web server: a queue's
+# worker or scheduler, by the program that runs it.
+WORKER_COMMAND = re.compile(
+    r"^(?:python\s+(?:-m\s+)?)?(?:\S*/)?"
+    r"(?:celery\b.*\b(?:worker|beat)\b|rq\s+worker|rqworker|rqscheduler|dramatiq\b"
+    r"|huey_consumer|arq\b|saq\b|procrastinate\b.*\bworker\b"
+    r"|\S*manage\.py\s+(?:rqworker|qcluster|run_huey|celery))"
+)
+
+
+def worker_processes(root: Path) -> dict[str, tuple[str, str]]:
+    """Return the project's own worker processes: its Procfile's, then its compose file's."""
+    found: dict[str, tuple[str, str]] = {}
+    path = root / "Procfile"
+    lines = (
+        path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
+    )
+    for line in lines:
+        kind, _, command = line.partition(":")
+        kind, command = kind.strip(), command.strip()
+        if re.fullmatch(r"[a-z][a-z0-9_-]*", kind) and WORKER_COMMAND.search(command):
+            found.setdefault(kind, (command, f"Procfile: {kind}"))
+    if found:
+        return found
+    for name in COMPOSE_FILES:
+        data = _load_yaml(root / name)
+        services = data.get("services") if isinstance(data, dict) else None
+        for key, service in (services or {}).items():
+            given = service.get("command") if isinstance(service, dict) else None
+            text = shlex.join(map(str, given)) if isinstance(given, list) else given
+            if isinstance(text, str) and WORKER_COMMAND.search(text.strip()):
+                slug = re.sub(r"[^a-z0-9_-]+", "-", str(key).lower()).strip("-") or "worker"
+                found.setdefault(slug, (text.strip(), f"{name}: {key}"))
+    return found
+
+
+LOCAL_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::\d+)?(/[^\s\"',\]]*)")
+
+
+def health_path(root: Path) -> tuple[str, str] | None:
+    """Return the path the project's own health check requests (Dockerfile, then compose)."""
+    for path, text in own_dockerfiles(root):
+        joined = re.sub(r"\\\n", " ", text)
+        for line in re.findall(r"(?im)^\s*HEALTHCHECK\s+(.+)$", joined):
+            if (url := LOCAL_URL.search(line)) and url.group(1) != "/":
+                return url.group(1), f"{path.relative_to(root).as_posix()}: HEALTHCHECK"
+    for name in COMPOSE_FILES:
+        data = _load_yaml(root / name)
+        services = data.get("services") if isinstance(data, dict) else None
+        for key, service in (services or {}).items():
+            check = service.get("healthcheck") if isinstance(service, dict) else None
+            test = check.get("test") if isinstance(check, dict) else None
+            line = " ".join(map(str, test)) if isinstance(test, list) else str(test or "")
+            if (url := LOCAL_URL.search(line)) and url.group(1) != "/":
+                return url.group(1), f"{name}: {key}'s healthcheck"
+    return None
 
 
 def procfile(root: Path) -> dict[str, tuple[Any, str]]:

@@ -343,6 +343,21 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
         or "no variable points at a backing service",
     )
-    found["health-path"] = detect.Found("", "no health path known: TCP connect")
+    own = evidence.worker_processes(root)
+    found["workers"] = (
+        detect.Found(
+            {(f"{k}-worker" if k in render.RESERVED_SERVICES else k): v[0] for k, v in own.items()},
+            "; ".join(v[1] for v in own.values()),
+        )
+        if own
+        else code.workers(root, deps)
+    )
+    checked = evidence.health_path(root)
+    found["health-path"] = (
+        detect.Found(*checked)
+        if checked
+        else (code.health_route(root, found["app"].value) if found["app"].value else None)
+        or detect.Found("", "no health route found: GET / must answer (any status below 500)")
+    )
     found["skip"] = detect.Found([], "write every file")
     return found

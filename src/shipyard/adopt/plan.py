@@ -49,7 +49,11 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
     "python-path": (list, "where the code is imported from when not installed"),
     "secrets": (list, "contract variables that are secrets"),
     "optional-env": (list, "variables the code runs without: documented, not passed"),
-    "health-path": (str, "an HTTP path for the health check (default: TCP connect)"),
+    "workers": (dict, 'long-running processes beside the app: name = command ("" drops one)'),
+    "health-path": (
+        str,
+        "the app's health route (must answer < 400; else GET / must answer < 500)",
+    ),
     "skip": (list, "files init never writes (the project keeps its own)"),
     "env": (dict, "the contract: variables the code reads, with example values"),
     "environment": (dict, "what the app's containers see beyond the contract"),
@@ -106,6 +110,16 @@ def _check(table: Mapping[str, Any], where: str) -> None:
                 f"{where} {key} = {table[key]!r} is not one of {', '.join(allowed)}",
                 tip=f"set {key} to one of them",
             )
+    workers = table.get("workers", {})
+    bad_names = sorted(
+        n for n in workers if n in render.RESERVED_SERVICES or not re.fullmatch(r"[a-z0-9_-]+", n)
+    )
+    if bad_names:
+        raise ConfigError(
+            f"{where} workers: {', '.join(bad_names)} cannot name a service (init's own, or "
+            "not lower-case letters, digits, '-' and '_')",
+            tip="rename it, e.g. worker, beat, scheduler",
+        )
     bad = sorted(set(table.get("services", [])) - set(SERVICES))
     if bad:
         raise ConfigError(
@@ -193,6 +207,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         optional_env=tuple(value["optional-env"]),
         environment={str(k): str(v) for k, v in value["environment"].items()},
         health_path=value["health-path"],
+        workers={str(k): str(v) for k, v in value["workers"].items() if str(v).strip()},
         test_setup=tuple(value["test-setup"]),
         workspace=tuple(value["workspace"]),
         context_ignore=tuple(value["context-ignore"]),

@@ -12,6 +12,7 @@ the change touches.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import shlex
@@ -100,6 +101,7 @@ class Adoption:
     optional_env: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)  # compose values by name
     health_path: str = ""
+    workers: Mapping[str, str] = field(default_factory=dict)  # name -> command (Celery's...)
     test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
     context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
@@ -143,14 +145,56 @@ class Adoption:
         return ["gunicorn", "--bind", address, "--access-logfile", "-", app]
 
     def health_command(self) -> list[str]:
-        """Return a check that the server answers (HTTP when a path is set, else TCP)."""
-        if self.health_path:
-            url = f"http://127.0.0.1:{self.port}{self.health_path}"
-            code = f"import urllib.request; urllib.request.urlopen({url!r}, timeout=2)"
-        else:
-            code = f"import socket; socket.create_connection(('127.0.0.1', {self.port}), 2)"
+        """Return a check that the server answers HTTP: its health route, else ``/``.
+
+        The health route must answer below 400; ``/`` anything below 500 (a 404, a
+        redirect to a login page, Django's 400 for a host it does not serve): a
+        refused connection, a timeout or a server error is unhealthy.
+        """
+        path, below = (self.health_path, 400) if self.health_path else ("/", 500)
+        code = (
+            "import http.client as h; "
+            f"c = h.HTTPConnection('127.0.0.1', {self.port}, timeout=3); "
+            f"c.request('GET', {path!r}); "
+            f"s = c.getresponse().status; "
+            f"print(s); "
+            f"raise SystemExit(s >= {below})"
+        )
         return ["python", "-c", code]
 
+    @property
+    def runs_image(self) -> bool:
+        """Tell whether any service runs the project's image (app, job or worker)."""
+        return self.serves or bool(self.prepare) or bool(self.workers)
+
+    def worker_command(self, name: str, *, dev: bool) -> list[str]:
+        """Return a worker's command; in development, restarted by watchfiles on a code change."""
+        command = self.workers[name]
+        if not dev:
+            return command_argv(command)
+        target = shlex.join(command_argv(command))
+        return ["watchfiles", "--filter", "python", target, "/app"]
+
+    def worker_health(self, name: str) -> list[str]:
+        """Return a worker's health check (Celery's ping of this node), or [] for none."""
+        argv = command_argv(self.workers[name])
+        if "celery" not in {Path(w).name for w in argv[:3]} or "worker" not in argv:
+            return []
+        app = next(
+            (value for flag, value in itertools.pairwise(argv) if flag in {"-A", "--app"}),
+            next((w.split("=", 1)[1] for w in argv if w.startswith("--app=")), ""),
+        )
+        if not app:
+            return []
+        # The node's default name is celery@<hostname>; one named with -n is pinged among all.
+        named = any(w in {"-n", "--hostname"} or w.startswith("--hostname=") for w in argv)
+        only = "" if named else " -d celery@$$HOSTNAME"
+        return ["CMD-SHELL", f"celery -A {app} inspect ping{only} --timeout 5 > /dev/null"]
+
+
+# Service names init writes itself: a worker may not take one.
+RESERVED_SERVICES = frozenset({"app", "migrate", "tests", *BACKING.values()})
+WATCHFILES = "watchfiles==1.1.1"  # restarts a worker on a code change in development
 
 # What only a shell understands: globs, expansions, chains, redirections, VAR=value first.
 SHELL_SYNTAX = re.compile(r"[*?\[\]$`|;&<>(){}~]|^\w+=")
@@ -204,6 +248,7 @@ def dockerfile(adoption: Adoption) -> str:
             *(f"--extra {e}" for e in extras),
         ],
         test_command=command_argv(adoption.test_command),
+        watchfiles=WATCHFILES,
     )
 
 

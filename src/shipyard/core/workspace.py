@@ -49,6 +49,19 @@ class Workspace:
             self._engine_answered.append(True)
 
 
+def host_user() -> dict[str, str]:
+    """Return the host user's IDs for Compose, where the OS has them (not Windows).
+
+    Generated dev services run as ``${SHIPYARD_UID:-1000}:${SHIPYARD_GID:-1000}``
+    so that what they write in the bind-mounted source belongs to the user (on
+    Linux the IDs cross the mount as they are; Docker Desktop maps them anyway).
+    A value already in the environment wins: a rootless or remapped engine.
+    """
+    if not hasattr(os, "getuid"):
+        return {}
+    return {"SHIPYARD_UID": str(os.getuid()), "SHIPYARD_GID": str(os.getgid())}
+
+
 def open_workspace(
     runner: Runner,
     *,
@@ -58,6 +71,8 @@ def open_workspace(
 ) -> Workspace:
     """Discover the stack and the engine."""
     stack = load_stack(start, flags=flags)
+    for key, value in host_user().items():
+        os.environ.setdefault(key, value)  # what Compose interpolates into a dev service's user
     engine = detect_engine(
         runner, builder=stack.builder, compose=stack.compose, cache=bool(stack.cache_ref)
     )

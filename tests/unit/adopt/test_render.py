@@ -48,6 +48,7 @@ def test_every_variant_renders_the_same_bytes_twice_and_its_yaml_loads(
     expected = {"tests"} | {render.BACKING[s] for s in adoption.services}
     expected |= {"app"} if adoption.serves else set()
     expected |= {"migrate"} if adoption.prepare else set()
+    expected |= set(adoption.workers)
     assert set(base["services"]) == expected
     for env in ("dev", "test", "ci", "prod"):
         overlay = yaml.safe_load(files[f"compose/docker-compose.{env}.yml"])

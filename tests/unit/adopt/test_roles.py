@@ -1,0 +1,232 @@
+"""The processes an adopted project runs beside its app, and the checks that say it is healthy."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.server
+import io
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shipyard.adopt import code, detect, evidence, findings, plan, render
+from shipyard.core.errors import ConfigError
+from tests.unit.adopt.variants import variants
+from tests.unit.conftest import write_tree
+
+CELERY = "from celery import Celery\n\napp = Celery('jobs')\n"
+
+
+def test_a_celery_app_in_the_code_gives_a_worker(tmp_path: Path) -> None:
+    """The shallowest module-level Celery app; beat only with periodic tasks."""
+    write_tree(
+        tmp_path,
+        {
+            "jobs/__init__.py": "",
+            "jobs/worker.py": CELERY,
+            "tests/test_jobs.py": CELERY,
+            "other.py": "celery = Celery('x')\n",  # no import of celery: not an app
+        },
+    )
+    found = code.workers(tmp_path, {"celery": "requirements.txt"})
+    assert found == detect.Found(
+        {"worker": "celery -A jobs.worker:app worker --loglevel=INFO"},
+        "a Celery app: jobs.worker:app",
+    )
+    (tmp_path / "jobs/schedule.py").write_text("app.conf.beat_schedule = {}\n")
+    assert code.workers(tmp_path, {"celery": "requirements.txt"}).value["beat"] == (
+        "celery -A jobs.worker:app beat --loglevel=INFO --schedule /tmp/celerybeat-schedule"
+    )
+    deps = {"celery": "requirements.txt", "django-celery-beat": "requirements.txt"}
+    assert (
+        code.workers(tmp_path, deps)
+        .value["beat"]
+        .endswith("--scheduler django_celery_beat.schedulers:DatabaseScheduler")
+    )
+
+
+def test_a_queue_library_with_no_command_is_named(tmp_path: Path) -> None:
+    """RQ in the dependencies, no command anywhere: init says which setting to write."""
+    write_tree(tmp_path, {"app.py": "import rq\n"})
+    found = code.workers(tmp_path, {"rq": "requirements.txt", "flask": "requirements.txt"})
+    assert found.value == {}
+    assert found.evidence.startswith("rq in the dependencies but no command")
+
+
+def test_the_projects_own_processes_win(tmp_path: Path) -> None:
+    """A Procfile's worker processes (not web or release), else a compose file's workers."""
+    write_tree(
+        tmp_path,
+        {
+            "Procfile": "web: gunicorn app:app\nrelease: flask db upgrade\n"
+            "worker: celery -A app.celery worker -l info\nclock: python clock.py\n"
+            "rq: rq worker --url $REDIS_URL high low\n",
+            "docker-compose.yml": "services:\n  celeryworker:\n    command: celery -A x worker\n",
+            "jobs/worker.py": CELERY,
+        },
+    )
+    assert evidence.worker_processes(tmp_path) == {
+        "worker": ("celery -A app.celery worker -l info", "Procfile: worker"),
+        "rq": ("rq worker --url $REDIS_URL high low", "Procfile: rq"),
+    }
+    assert findings.findings(tmp_path)["workers"].value == {
+        "worker": "celery -A app.celery worker -l info",
+        "rq": "rq worker --url $REDIS_URL high low",
+    }
+    (tmp_path / "Procfile").unlink()
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n"
+        "  web:\n    command: gunicorn app:app\n"
+        "  Celery_Beat:\n    command: [celery, -A, proj, beat, -l, INFO]\n"
+        "  starter:\n    command: /start-celeryworker\n"  # a script of their image: not ours
+        "  queue:\n    command: python manage.py rqworker default\n"
+    )
+    assert evidence.worker_processes(tmp_path) == {
+        "celery_beat": ("celery -A proj beat -l INFO", "docker-compose.yml: Celery_Beat"),
+        "queue": ("python manage.py rqworker default", "docker-compose.yml: queue"),
+    }
+
+
+def adoption(**changes: object) -> render.Adoption:
+    return dataclasses.replace(variants()[0], **changes)  # type: ignore[arg-type]
+
+
+def test_a_celery_worker_is_pinged_by_its_node_name_and_restarted_in_development() -> None:
+    """`celery inspect ping` of this container's node; watchfiles restarts it in development."""
+    a = adoption(
+        workers={
+            "worker": "celery -A jobs.worker:app worker --loglevel=INFO",
+            "named": "celery --app=proj worker -n one@%h",
+            "beat": "celery -A proj beat",
+            "rq": "rq worker --url $REDIS_URL",
+        }
+    )
+    assert a.worker_health("worker") == [
+        "CMD-SHELL",
+        "celery -A jobs.worker:app inspect ping -d celery@$$HOSTNAME --timeout 5 > /dev/null",
+    ]
+    assert a.worker_health("named") == [
+        "CMD-SHELL",
+        "celery -A proj inspect ping --timeout 5 > /dev/null",
+    ]
+    assert a.worker_health("beat") == a.worker_health("rq") == []
+    assert a.worker_command("rq", dev=False) == ["sh", "-c", "rq worker --url $REDIS_URL"]
+    assert a.worker_command("worker", dev=True) == [
+        "watchfiles",
+        "--filter",
+        "python",
+        "celery -A jobs.worker:app worker --loglevel=INFO",
+        "/app",
+    ]
+    assert a.worker_command("rq", dev=True)[3] == "sh -c 'rq worker --url $REDIS_URL'"
+
+
+def test_every_overlay_runs_the_worker_from_the_right_image() -> None:
+    """Base: production image, its own check; dev: the source and the host user; prod: hardened."""
+    a = adoption(workers={"worker": "celery -A jobs.worker:app worker"})
+    base = yaml.safe_load(render.compose_base(a))["services"]["worker"]
+    assert base["image"].endswith(":production")
+    assert base["command"] == ["celery", "-A", "jobs.worker:app", "worker"]
+    assert base["healthcheck"]["test"][0] == "CMD-SHELL"
+    dev = yaml.safe_load(render.compose_overlay(a, "dev"))["services"]["worker"]
+    assert dev["image"].endswith(":development")
+    assert dev["user"] == "${SHIPYARD_UID:-1000}:${SHIPYARD_GID:-1000}"
+    assert dev["volumes"] == [{"type": "bind", "source": "..", "target": "/app"}]
+    prod = yaml.safe_load(render.compose_overlay(a, "prod"))["services"]["worker"]
+    assert (prod["read_only"], prod["restart"]) == (True, "unless-stopped")
+    assert "watchfiles==" in render.dockerfile(a)
+    assert "watchfiles" not in render.dockerfile(adoption(workers={}))
+    beat = yaml.safe_load(render.compose_base(adoption(workers={"beat": "celery -A p beat"})))
+    assert beat["services"]["beat"]["healthcheck"] == {"disable": True}
+
+
+def test_a_health_route_from_the_projects_check_or_the_app_object(tmp_path: Path) -> None:
+    """The project's own HEALTHCHECK or compose check first; else a health route of the app."""
+    write_tree(
+        tmp_path,
+        {
+            "svc/main.py": "from fastapi import FastAPI\napp = FastAPI()\n"
+            "@router.get('/ping')\ndef p(): ...\n"  # another object's route: not the app's
+            "@app.get('/api/healthz')\nasync def healthz(): ...\n",
+        },
+    )
+    assert code.health_route(tmp_path, "svc.main:app") == detect.Found(
+        "/api/healthz", "svc/main.py:5 routes it (healthz)"
+    )
+    assert code.health_route(tmp_path, "svc.main:other") is None
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    healthcheck:\n"
+        '      test: ["CMD", "curl", "-f", "http://localhost:8000/up"]\n'
+    )
+    assert evidence.health_path(tmp_path) == ("/up", "docker-compose.yml: web's healthcheck")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nHEALTHCHECK --interval=5s \\\n"
+        "  CMD wget -qO- http://127.0.0.1:8000/health/ || exit 1\n"
+    )
+    assert evidence.health_path(tmp_path) == ("/health/", "Dockerfile: HEALTHCHECK")
+
+
+def _run_check(check: list[str]) -> tuple[int, str]:
+    """Run the check's Python code here (what `python -c` would), return its exit and output."""
+    assert check[:2] == ["python", "-c"]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(check[2], {})  # noqa: S102 - the generated check, run as the container would
+    except SystemExit as done:
+        return int(done.code or 0), out.getvalue().strip()
+    except OSError as error:  # what python -c would die of: a traceback, exit 1
+        return 1, type(error).__name__
+    return 0, out.getvalue().strip()
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "healthy"),
+    [("", 404, True), ("", 302, True), ("", 500, False), ("/h", 200, True), ("/h", 404, False)],
+)
+def test_the_health_check_wants_an_http_answer(path: str, status: int, healthy: bool) -> None:
+    """The generated check against a real server answering ``status``, then against none."""
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        check = adoption(health_path=path, port=port).health_command()
+        assert _run_check(check) == (0 if healthy else 1, str(status))
+        assert asked == [path or "/"]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _run_check(adoption(health_path="", port=port).health_command()) == (
+        1,
+        "ConnectionRefusedError",
+    )
+
+
+def test_a_worker_may_not_take_a_name_init_gives_a_service(tmp_path: Path) -> None:
+    """A user's worker called db (or 'My Worker') is refused before anything is written."""
+    write_tree(
+        tmp_path,
+        {
+            "app.py": "x = 1\n",
+            "shipyard.toml": '[init.workers]\ndb = "celery -A app worker"\n',
+        },
+    )
+    with pytest.raises(ConfigError, match=r"workers: db cannot name a service"):
+        plan.choose(tmp_path)
+    (tmp_path / "shipyard.toml").write_text('[init.workers]\nqueue = ""\n')
+    assert plan.choose(tmp_path)[0].workers == {}  # "" drops a worker
