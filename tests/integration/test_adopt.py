@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -496,3 +497,75 @@ def test_every_template_branch_passes_hadolint_and_compose_config(tmp_path: Path
         failures = [f for f in pool.map(failure, commands) if f]
     assert len(commands) == 75 * 5
     assert failures == []
+
+
+def _task_succeeds(container: str, x: int, timeout: float = 60) -> None:
+    """Send jobs.worker.add(x, 1) from inside ``container``; wait for its worker's log to say 'succeeded'."""
+    sent = docker(
+        "exec",
+        container,
+        "python",
+        "-c",
+        f"from jobs.worker import add; print(add.delay({x}, 1).id)",
+    ).stdout.strip()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = docker("logs", container).stderr
+        if re.search(rf"Task jobs\.worker\.add\[{sent}\] succeeded in \S+: {x + 1}\b", log):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"task {sent} did not succeed in {timeout}s:\n{log[-3000:]}")
+
+
+def test_a_celery_worker_runs_tasks_in_dev_as_the_host_user_and_in_prod(tmp_path: Path) -> None:
+    """Init finds the Celery app; its worker runs a task in dev and prod.
+
+    In dev the worker runs as the host user (a UID that is not 1000, as on a
+    host whose first user is not 1000: the checkout is that user's), writes in
+    the bind mount as them, and restarts when a module changes; in prod it runs
+    as 1000 on a read-only root.
+    """
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "celery-rabbitmq", root)
+    (root / "shipyard.toml").write_text(f'project = "{name}"\n')
+    stack = Stack(root, name, 0)
+    host_user = {"SHIPYARD_UID": "4321", "SHIPYARD_GID": "4321"}
+    worker = f"{name}-dev-worker-1"
+    try:
+        init = stack.run("shipyard", "init", "--no-verify")
+        assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+        assert re.search(r"workers\s+worker\s+\(a Celery app: jobs.worker:app\)", init.stdout)
+        subprocess.run(["chown", "-R", "4321:4321", str(root)], check=True)
+        up = stack.run("inv", "bootstrap", env=host_user)
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        assert "worker healthy" in up.stderr
+        assert docker("exec", worker, "id", "-u").stdout.strip() == "4321"
+        _task_succeeds(worker, 41)
+        docker("exec", worker, "sh", "-c", "echo x > /app/written-in-dev")
+        assert (root / "written-in-dev").stat().st_uid == 4321
+
+        # A code change restarts the worker, which serves the next task.
+        module = root / "jobs/worker.py"
+        module.write_text(module.read_text() + "\n# edited\n")
+        deadline = time.monotonic() + 30
+        while "change detected" not in docker("logs", worker).stderr:
+            assert time.monotonic() < deadline, docker("logs", worker).stderr[-2000:]
+            time.sleep(0.5)
+        _task_succeeds(worker, 42)
+        assert stack.run("inv", "dev-down").returncode == 0
+
+        assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
+        prod = stack.run("inv", "up", "--env", "prod")
+        assert prod.returncode == 0, prod.stdout[-2000:] + prod.stderr[-3000:]
+        assert "worker healthy" in prod.stderr
+        prod_worker = f"{name}-prod-worker-1"
+        assert docker("exec", prod_worker, "id", "-u").stdout.strip() == "1000"
+        host = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", prod_worker).stdout)
+        assert (host["ReadonlyRootfs"], host["CapDrop"]) == (True, ["ALL"])
+        _task_succeeds(prod_worker, 43)
+    finally:
+        stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
+        stack.run("inv", "down", "--env", "dev", "--volumes", "--yes")
+        remove_everything(name)
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
