@@ -569,3 +569,32 @@ def test_a_celery_worker_runs_tasks_in_dev_as_the_host_user_and_in_prod(tmp_path
         stack.run("inv", "down", "--env", "dev", "--volumes", "--yes")
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_an_app_whose_database_is_down_is_unhealthy(tmp_path: Path) -> None:
+    """The check init writes asks the app's own /health (which queries PostgreSQL), not a port."""
+    stack = uv_fastapi_copy(tmp_path)
+    name = stack.name
+    app, db = f"{name}-test-app-1", f"{name}-test-db-1"
+
+    def health() -> tuple[str, str]:
+        state = json.loads(docker("inspect", "--format", "{{json .State.Health}}", app).stdout)
+        return state["Status"], (state["Log"] or [{}])[-1].get("Output", "").strip()
+
+    try:
+        init = stack.run("shipyard", "init", "--no-verify")
+        assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+        assert re.search(r"health-path\s+/health\s+\(notes/main.py:\d+ routes it", init.stdout)
+        up = stack.run("inv", "test-up")
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        assert health() == ("healthy", "200")
+        docker("stop", db)
+        deadline = time.monotonic() + 60
+        while health()[0] != "unhealthy":
+            assert time.monotonic() < deadline, health()
+            time.sleep(0.5)
+        assert health()[1] == "500"  # the app answers, but cannot reach its database
+    finally:
+        stack.run("inv", "test-down")
+        remove_everything(name)
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
