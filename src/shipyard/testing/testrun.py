@@ -176,7 +176,8 @@ def docker_test(
     return throwaway_run(ws, environment, pytest_args, run_id=run_id).status
 
 
-RESULT_FILES = ("junit.xml", "coverage.xml")
+NO_JUNIT = "NO-JUNIT.txt"  # what results/ holds instead when the runner writes no JUnit
+RESULT_FILES = ("junit.xml", "coverage.xml", NO_JUNIT)
 
 
 def clear_results(results: Path) -> None:
@@ -257,10 +258,14 @@ def throwaway_run(
         if status == NO_TESTS_COLLECTED and not ws.runner.dry:
             ws.say(no_tests_explained(command))
         if suite and not re.search(r"\bpy\.?test\b", " ".join(command)):
-            ws.say(
+            why = (
                 f"no {display_path(results / 'junit.xml')}: the test command does not run "
                 f"pytest ({shlex.join(command)}); its runner reported above"
             )
+            ws.say(why)
+            if not ws.runner.dry:
+                results.mkdir(parents=True, exist_ok=True)
+                (results / NO_JUNIT).write_text(why + "\n", encoding="utf-8")
         return Outcome(status, output)
 
 

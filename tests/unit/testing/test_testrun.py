@@ -395,3 +395,19 @@ def test_a_run_starts_without_the_reports_of_an_earlier_one(tmp_path: Path) -> N
         "notes.txt",
     ]
     testrun.clear_results(tmp_path / "never-made")  # a first run: nothing to clear
+
+
+def test_a_runner_that_writes_no_junit_leaves_a_note_in_results(stack: Path) -> None:
+    """`manage.py test` writes no JUnit: results/ says so rather than holding nothing."""
+    services = {"tests": {"profiles": ["tests"], "command": ["python", "manage.py", "test"]}}
+    env = environment(stack, "test", services, images=(app_image(stack),))
+    ws = open_workspace(config_runner({}))
+    (ws.stack.results_dir / "junit.xml").parent.mkdir(parents=True, exist_ok=True)
+    (ws.stack.results_dir / "junit.xml").write_text("<testsuites failures='93'/>")
+    assert testrun.docker_test(ws, env, [], run_id="r7") == 0
+    assert not (ws.stack.results_dir / "junit.xml").exists()
+    note = (ws.stack.results_dir / "NO-JUNIT.txt").read_text()
+    assert note == (
+        "no results/junit.xml: the test command does not run pytest "
+        "(python manage.py test); its runner reported above\n"
+    )
