@@ -188,6 +188,18 @@ def clear_results(results: Path) -> None:
         log.unlink()
 
 
+def _note_no_junit(ws: Workspace, command: Sequence[str], results: Path) -> None:
+    """Say (and leave in ``results``) that the suite's runner writes no JUnit report."""
+    why = (
+        f"no {display_path(results / 'junit.xml')}: the test command does not run "
+        f"pytest ({shlex.join(command)}); its runner reported above"
+    )
+    ws.say(why)
+    if not ws.runner.dry:
+        results.mkdir(parents=True, exist_ok=True)
+        (results / NO_JUNIT).write_text(why + "\n", encoding="utf-8")
+
+
 def throwaway_run(
     ws: Workspace,
     environment: Environment,
@@ -258,14 +270,7 @@ def throwaway_run(
         if status == NO_TESTS_COLLECTED and not ws.runner.dry:
             ws.say(no_tests_explained(command))
         if suite and not re.search(r"\bpy\.?test\b", " ".join(command)):
-            why = (
-                f"no {display_path(results / 'junit.xml')}: the test command does not run "
-                f"pytest ({shlex.join(command)}); its runner reported above"
-            )
-            ws.say(why)
-            if not ws.runner.dry:
-                results.mkdir(parents=True, exist_ok=True)
-                (results / NO_JUNIT).write_text(why + "\n", encoding="utf-8")
+            _note_no_junit(ws, command, results)
         return Outcome(status, output)
 
 
