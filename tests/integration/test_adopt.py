@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -596,5 +597,44 @@ def test_an_app_whose_database_is_down_is_unhealthy(tmp_path: Path) -> None:
         assert health()[1] == "500"  # the app answers, but cannot reach its database
     finally:
         stack.run("inv", "test-down")
+        remove_everything(name)
+    assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path) -> None:
+    """pip-flask writes flaskr.log and logs/requests.log: a link into /tmp and a tmpfs in prod."""
+    name = f"sy-ad-{uuid.uuid4().hex[:6]}"
+    root = tmp_path / name
+    shutil.copytree(FIXTURES / "pip-flask", root)
+    (root / "shipyard.toml").write_text(f'project = "{name}"\n')
+    stack = Stack(root, name, 0)
+    app = f"{name}-prod-app-1"
+    try:
+        init = stack.run("shipyard", "init", "--no-verify")
+        assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+        assert re.search(
+            r"writable\s+flaskr.log logs/\s+\(flaskr/__init__.py:\d+ writes", init.stdout
+        )
+        test = stack.run("nox", "-s", "docker-test")  # the suite writes them in the test image
+        assert test.returncode == 0, test.stdout[-3000:] + test.stderr[-3000:]
+        assert stack.run("inv", "env-init", "--env", "prod").returncode == 0
+        env_prod = root / "env/.env.prod"
+        port = free_port()
+        env_prod.write_text(
+            re.sub(r"^APP_PORT=.*$", f"APP_PORT={port}", env_prod.read_text(), flags=re.M)
+        )
+        up = stack.run("inv", "up", "--env", "prod")
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
+        host = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", app).stdout)
+        assert host["ReadonlyRootfs"] is True
+        assert docker("exec", app, "id", "-u").stdout.strip() == "1000"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:  # noqa: S310 - our own stack
+            assert json.load(answer) == {"greeting": "hello"}
+        assert "flaskr started" in docker("exec", app, "cat", "/app/flaskr.log").stdout
+        assert "GET /" in docker("exec", app, "cat", "/app/logs/requests.log").stdout
+        written = docker("exec", app, "touch", "/app/elsewhere", check=False)
+        assert "Read-only file system" in written.stderr  # the rest of the root stays read-only
+    finally:
+        stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}

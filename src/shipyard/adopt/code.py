@@ -383,3 +383,50 @@ def health_route(root: Path, app: str) -> Found | None:
                 where = f"{path.relative_to(root).as_posix()}:{decorator.lineno}"
                 return Found(decorator.args[0].value, f"{where} routes it ({node.name})")
     return None
+
+
+FILE_HANDLERS = frozenset(
+    {"FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler", "WatchedFileHandler"}
+)
+
+
+def _relative_file(node: ast.AST | None) -> str | None:
+    """Return a string literal naming a file under the working directory, else None."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    path = node.value.strip()
+    if not path or path.startswith(("/", "~", ".", "$")) or "{" in path or ":" in path:
+        return None
+    return path if re.fullmatch(r"[\w./-]+", path) else None
+
+
+def _written_by(node: ast.AST) -> str | None:
+    """Return the file a logging handler, basicConfig or a LOGGING dict writes, if literal."""
+    if isinstance(node, ast.Call):
+        name = call_name(node.func)
+        keyword = next((k.value for k in node.keywords if k.arg == "filename"), None)
+        if name in FILE_HANDLERS:
+            return _relative_file(node.args[0] if node.args else keyword)
+        if name == "basicConfig":
+            return _relative_file(keyword)
+    if isinstance(node, ast.Dict):  # Django's LOGGING: {"filename": "debug.log", ...}
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value == "filename":
+                return _relative_file(value)
+    return None
+
+
+def writable_paths(root: Path) -> Found:
+    """Return what the app writes beside its code: a file's folder (``logs/``), or the file."""
+    found: dict[str, str] = {}
+    for path in python_files(root):
+        tree = parse(path)
+        for node in ast.walk(tree) if tree else ():
+            if written := _written_by(node):
+                folder, _, _ = written.partition("/")
+                entry = f"{folder}/" if "/" in written else written
+                where = f"{path.relative_to(root).as_posix()}:{getattr(node, 'lineno', 0)}"
+                found.setdefault(entry, f"{where} writes {written}")
+    if not found:
+        return Found([], "no log file or other write beside the code found")
+    return Found(list(found), "; ".join(found.values()))

@@ -223,6 +223,27 @@ def _needed(services: detect.Found, reads: list[variables.EnvRead]) -> detect.Fo
     return detect.Found(kept, "; ".join([services.evidence, *notes]))
 
 
+def _how_it_runs(root: Path, deps: Mapping[str, str], app: str) -> dict[str, detect.Found]:
+    """Return what the app writes beside its code, its workers and its health route."""
+    own = evidence.worker_processes(root)
+    workers = (
+        detect.Found(
+            {(f"{k}-worker" if k in render.RESERVED_SERVICES else k): v[0] for k, v in own.items()},
+            "; ".join(v[1] for v in own.values()),
+        )
+        if own
+        else code.workers(root, deps)
+    )
+    checked = evidence.health_path(root)
+    health = (
+        detect.Found(*checked)
+        if checked
+        else (code.health_route(root, app) if app else None)
+        or detect.Found("", "no health route found: GET / must answer (any status below 500)")
+    )
+    return {"writable": code.writable_paths(root), "workers": workers, "health-path": health}
+
+
 def findings(root: Path) -> dict[str, detect.Found]:
     """Return what the project says for every init setting, each with its evidence."""
     deps = detect.dependencies(root)
@@ -343,21 +364,6 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
         or "no variable points at a backing service",
     )
-    own = evidence.worker_processes(root)
-    found["workers"] = (
-        detect.Found(
-            {(f"{k}-worker" if k in render.RESERVED_SERVICES else k): v[0] for k, v in own.items()},
-            "; ".join(v[1] for v in own.values()),
-        )
-        if own
-        else code.workers(root, deps)
-    )
-    checked = evidence.health_path(root)
-    found["health-path"] = (
-        detect.Found(*checked)
-        if checked
-        else (code.health_route(root, found["app"].value) if found["app"].value else None)
-        or detect.Found("", "no health route found: GET / must answer (any status below 500)")
-    )
+    found |= _how_it_runs(root, deps, found["app"].value)
     found["skip"] = detect.Found([], "write every file")
     return found

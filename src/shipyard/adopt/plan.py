@@ -21,48 +21,11 @@ from typing import Any
 
 from shipyard.adopt import code, detect, render
 from shipyard.adopt.findings import findings
+from shipyard.adopt.keys import INIT_KEYS, UNTRIED, check
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
 
 Say = Callable[[str], None]
-# key: (kind, what it is). Kinds check the TOML type a user wrote.
-INIT_KEYS: dict[str, tuple[type, str]] = {
-    "python": (str, "Python version of the images"),
-    "toolchain": (str, "uv, poetry or pip"),
-    "install": (list, "pip: the requirement files of the runtime"),
-    "install-project": (bool, "install the project itself (it has a build backend)"),
-    "scm-version": (bool, "the version comes from git: builds pretend one (0.0.0)"),
-    "test-dependencies": (list, "group:G, extra:E or requirement files for the tests"),
-    "extra-packages": (list, "packages the runtime needs and the project lacks"),
-    "extra-test-packages": (list, "packages the tests need and the project lacks"),
-    "framework": (str, "fastapi, litestar, flask, django or none"),
-    "app": (str, "the ASGI/WSGI app: module:attr or module:factory()"),
-    "port": (int, "the port the app listens on"),
-    "services": (list, "backing services: postgres, mariadb, redis, rabbitmq, memcached, ..."),
-    "prepare": (str, "the one-shot step before start and tests"),
-    "test-command": (str, "the test suite's command"),
-    "test-setup": (list, "shell lines the test image runs at build, as root (CI's steps)"),
-    "workspace": (list, "uv: the workspace's member folders, installed with the root"),
-    "context-ignore": (list, "the project's .dockerignore rules shipyard's builds keep"),
-    "build-packages": (list, "apt packages to build wheels (builder stage only)"),
-    "runtime-packages": (list, "apt packages the app needs at run time"),
-    "python-path": (list, "where the code is imported from when not installed"),
-    "secrets": (list, "contract variables that are secrets"),
-    "optional-env": (list, "variables the code runs without: documented, not passed"),
-    "workers": (dict, 'long-running processes beside the app: name = command ("" drops one)'),
-    "health-path": (
-        str,
-        "the app's health route (must answer < 400; else GET / must answer < 500)",
-    ),
-    "skip": (list, "files init never writes (the project keeps its own)"),
-    "env": (dict, "the contract: variables the code reads, with example values"),
-    "environment": (dict, "what the app's containers see beyond the contract"),
-}
-TOOLCHAINS = ("uv", "poetry", "pip")
-FRAMEWORKS = ("fastapi", "litestar", "flask", "django", "none")
-SERVICES = ("postgres", "mariadb", "redis", "rabbitmq", "memcached", "mongodb", "elasticsearch")
-# Written from their public images, never run by shipyard's own tests.
-UNTRIED = {"mongodb": "mongo:8", "elasticsearch": "elasticsearch:8.17.0"}
 # What marks a file as init's own: the generated header (or, in files from before
 # it had one, shipyard's import). Any other file is the project's: never replaced.
 GENERATED = (
@@ -90,44 +53,6 @@ class Step:
     note: str = ""
 
 
-def _check(table: Mapping[str, Any], where: str) -> None:
-    unknown = sorted(set(table) - set(INIT_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"unknown key(s) in {where}: {', '.join(unknown)}",
-            tip=f"known keys: {', '.join(INIT_KEYS)}",
-        )
-    for key, value in table.items():
-        kind = INIT_KEYS[key][0]
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ConfigError(
-                f"{where} {key} must be a {kind.__name__} ({INIT_KEYS[key][1]}), not {value!r}",
-                tip=f"fix {key} in {where}",
-            )
-    for key, allowed in (("toolchain", TOOLCHAINS), ("framework", FRAMEWORKS)):
-        if key in table and table[key] not in allowed:
-            raise ConfigError(
-                f"{where} {key} = {table[key]!r} is not one of {', '.join(allowed)}",
-                tip=f"set {key} to one of them",
-            )
-    workers = table.get("workers", {})
-    bad_names = sorted(
-        n for n in workers if n in render.RESERVED_SERVICES or not re.fullmatch(r"[a-z0-9_-]+", n)
-    )
-    if bad_names:
-        raise ConfigError(
-            f"{where} workers: {', '.join(bad_names)} cannot name a service (init's own, or "
-            "not lower-case letters, digits, '-' and '_')",
-            tip="rename it, e.g. worker, beat, scheduler",
-        )
-    bad = sorted(set(table.get("services", [])) - set(SERVICES))
-    if bad:
-        raise ConfigError(
-            f"{where} services: unknown {', '.join(bad)}",
-            tip=f"shipyard init knows {', '.join(SERVICES)}; add others to compose/ by hand",
-        )
-
-
 def _chosen(found: detect.Found, own: object, where: str) -> detect.Found:
     """Return the user's setting over the finding: per entry for a table, whole otherwise."""
     if own is None:
@@ -153,7 +78,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
             f"{where} must be a table", tip=f"write it as {where.split(maxsplit=1)[0]}"
         )
     init_table = init_table or {}
-    _check(init_table, where)
+    check(init_table, where)
     found = findings(root)
     chosen = {key: _chosen(found[key], init_table.get(key), where) for key in INIT_KEYS}
     # A variable the user lists under optional-env leaves the contract (unless the
@@ -207,6 +132,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         optional_env=tuple(value["optional-env"]),
         environment={str(k): str(v) for k, v in value["environment"].items()},
         health_path=value["health-path"],
+        writable=tuple(value["writable"]),
         workers={str(k): str(v) for k, v in value["workers"].items() if str(v).strip()},
         test_setup=tuple(value["test-setup"]),
         workspace=tuple(value["workspace"]),

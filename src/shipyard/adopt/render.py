@@ -102,6 +102,7 @@ class Adoption:
     environment: Mapping[str, str] = field(default_factory=dict)  # compose values by name
     health_path: str = ""
     workers: Mapping[str, str] = field(default_factory=dict)  # name -> command (Celery's...)
+    writable: tuple[str, ...] = ()  # under /app: "logs/" (a folder) or "app.log" (a file)
     test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
     context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
@@ -161,6 +162,21 @@ class Adoption:
             f"raise SystemExit(s >= {below})"
         )
         return ["python", "-c", code]
+
+    @property
+    def writable_folders(self) -> list[str]:
+        """Return the folders the app writes under /app (each a tmpfs in production)."""
+        return [w.rstrip("/") for w in self.writable if w.endswith("/")]
+
+    @property
+    def writable_files(self) -> dict[str, str]:
+        """Return each file the app writes under /app, with where it goes in /tmp instead."""
+        return {w: "/tmp/" + w.replace("/", "-") for w in self.writable if not w.endswith("/")}  # noqa: S108 - a tmpfs in prod
+
+    def tmpfs(self) -> str:
+        """Return the tmpfs mounts of an app container in production (/tmp, then its folders)."""
+        mounts = ["/tmp", *(f"/app/{f}" for f in self.writable_folders)]  # noqa: S108 - a tmpfs
+        return "[" + ", ".join(mounts) + "]"
 
     @property
     def runs_image(self) -> bool:
@@ -249,6 +265,17 @@ def dockerfile(adoption: Adoption) -> str:
         ],
         test_command=command_argv(adoption.test_command),
         watchfiles=WATCHFILES,
+        writable_steps=[
+            *(
+                f"mkdir -p {shlex.quote(f)} && chown 1000:1000 {shlex.quote(f)}"
+                for f in adoption.writable_folders
+            ),
+            *(
+                (f"mkdir -p {shlex.quote(str(Path(f).parent))} && " if "/" in f else "")
+                + f"ln -sfn {t} {shlex.quote(f)}"
+                for f, t in adoption.writable_files.items()
+            ),
+        ],
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import findings, plan, render, variables
+from shipyard.adopt import findings, keys, plan, render, variables
 from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError
 from shipyard.env import envcheck, envfiles
@@ -188,7 +188,7 @@ def test_settings_written_before_init_are_a_delta_and_the_rest_is_recorded(
     assert settings["python"] == "3.11"
     assert settings["env"] == {"GREETING": "hola", "SECRET_KEY": ""}
     assert settings["toolchain"] == "pip"
-    assert set(settings) == set(plan.INIT_KEYS)
+    assert set(settings) == set(keys.INIT_KEYS)
     assert 'python = "3.11"  # ours\n' in text
     assert "GREETING=hola\n" in (root / "env/.env.example").read_text()
     before = tree(root)

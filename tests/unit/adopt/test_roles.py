@@ -230,3 +230,38 @@ def test_a_worker_may_not_take_a_name_init_gives_a_service(tmp_path: Path) -> No
         plan.choose(tmp_path)
     (tmp_path / "shipyard.toml").write_text('[init.workers]\nqueue = ""\n')
     assert plan.choose(tmp_path)[0].workers == {}  # "" drops a worker
+
+
+def test_what_the_app_writes_beside_its_code(tmp_path: Path) -> None:
+    """Log files named by literal relative paths: a handler, basicConfig, Django's LOGGING."""
+    write_tree(
+        tmp_path,
+        {
+            "app/log.py": "import logging\nfrom logging.handlers import RotatingFileHandler\n"
+            "logging.FileHandler('app.log')\n"
+            "RotatingFileHandler(filename='logs/app.log')\n"
+            "logging.basicConfig(filename='/var/log/x.log')\n"  # absolute: not beside the code
+            "logging.FileHandler(f'{name}.log')\n",  # not a literal
+            "site/settings.py": "LOGGING = {'handlers': {'f': {'filename': 'var/debug.log'}}}\n",
+            "tests/test_x.py": "import logging\nlogging.FileHandler('test.log')\n",
+        },
+    )
+    found = code.writable_paths(tmp_path)
+    assert found == detect.Found(
+        ["app.log", "logs/", "var/"],
+        "app/log.py:3 writes app.log; app/log.py:4 writes logs/app.log; "
+        "site/settings.py:1 writes var/debug.log",
+    )
+    a = adoption(writable=tuple(found.value))
+    assert (a.writable_folders, a.writable_files) == (["logs", "var"], {"app.log": "/tmp/app.log"})
+    production = render.dockerfile(a).split("AS production")[1]
+    assert (
+        "RUN mkdir -p logs && chown 1000:1000 logs \\\n"
+        "    && mkdir -p var && chown 1000:1000 var \\\n"
+        "    && ln -sfn /tmp/app.log app.log\n"
+    ) in production
+    prod = yaml.safe_load(render.compose_overlay(a, "prod"))["services"]
+    assert prod["app"]["tmpfs"] == ["/tmp", "/app/logs", "/app/var"]
+    write_tree(tmp_path, {"shipyard.toml": 'project = "w"\n[init]\nwritable = ["../etc/"]\n'})
+    with pytest.raises(ConfigError, match=r"writable: \.\./etc/ is not a path under the project"):
+        plan.choose(tmp_path)

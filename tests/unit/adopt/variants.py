@@ -56,6 +56,7 @@ def variants() -> list[render.Adoption]:
                 health_path="/health" if on[5] else "",
                 test_setup=("touch app/local.py", "mkdir -p media") if on[2] else (),
                 workspace=("packages/lib", "packages/other") if on[3] else (),
+                writable=("logs/", "instance/app.db", "app.log") if on[3] else (),
                 workers={"worker": "celery -A app worker", "beat": "celery -A app beat"}
                 if on[4]
                 else {},
