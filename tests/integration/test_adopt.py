@@ -621,14 +621,14 @@ def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path)
         env_prod = root / "env/.env.prod"
         port = free_port()
         env_prod.write_text(
-            re.sub(r"^APP_PORT=.*$", f"APP_PORT={port}", env_prod.read_text(), flags=re.M)
+            re.sub(r"^APP_PORT=.*$", f"APP_PORT={port}", env_prod.read_text(), flags=re.MULTILINE)
         )
         up = stack.run("inv", "up", "--env", "prod")
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-3000:]
         host = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", app).stdout)
         assert host["ReadonlyRootfs"] is True
         assert docker("exec", app, "id", "-u").stdout.strip() == "1000"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:  # noqa: S310 - our own stack
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
             assert json.load(answer) == {"greeting": "hello"}
         assert "flaskr started" in docker("exec", app, "cat", "/app/flaskr.log").stdout
         assert "GET /" in docker("exec", app, "cat", "/app/logs/requests.log").stdout

@@ -175,7 +175,9 @@ class Adoption:
 
     def tmpfs(self) -> str:
         """Return the tmpfs mounts of an app container in production (/tmp, then its folders)."""
-        mounts = ["/tmp", *(f"/app/{f}" for f in self.writable_folders)]  # noqa: S108 - a tmpfs
+        # The app user's (a tmpfs is root's 755 unless told): it writes there as 1000.
+        owned = (f'"/app/{f}:uid=1000,gid=1000"' for f in self.writable_folders)
+        mounts = ["/tmp", *owned]  # noqa: S108 - a tmpfs
         return "[" + ", ".join(mounts) + "]"
 
     @property

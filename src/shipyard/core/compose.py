@@ -10,6 +10,7 @@ answer "which file set this", and accept Compose's own YAML tags.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,13 @@ class Port:
         return f"{SCHEMES.get(self.target, 'http')}://{host}:{self.published}"
 
 
+# A service with no health check is ready once it has run this long without a
+# restart: a crash at start is seen, not passed for ready at the instant it runs.
+SETTLE_SECONDS = 2
+_UP = re.compile(r"^Up (?:(Less than a second)|(\d+) seconds?|(.+))")
+_RESTARTING = re.compile(r"^Restarting \((-?\d+)\)")
+
+
 @dataclass(frozen=True)
 class Container:
     """One container of a stack as ``docker compose ps`` reports it."""
@@ -69,11 +77,22 @@ class Container:
     health: str
     exit_code: int
     ports: tuple[Port, ...] = ()
+    status: str = ""  # "Up 5 seconds (healthy)", "Restarting (3) 1 second ago"
+
+    @property
+    def up_seconds(self) -> float:
+        """Return how long it has run since its last start (0 when not running)."""
+        match = _UP.match(self.status)
+        if not match:
+            return 0
+        return 0 if match[1] else int(match[2]) if match[2] else 60
 
     @property
     def ready(self) -> bool:
-        """Running and healthy (or without a health check)."""
-        return self.state == "running" and self.health in {"", "healthy"}
+        """Running and healthy; without a health check, running for the settle time."""
+        if self.state != "running":
+            return False
+        return self.health == "healthy" or (self.health == "" and self.up_seconds >= SETTLE_SECONDS)
 
     @property
     def completed(self) -> bool:
@@ -81,14 +100,31 @@ class Container:
         return self.state == "exited" and self.exit_code == 0
 
     @property
+    def restarting(self) -> bool:
+        """Between two runs of a restart policy: it stopped at least once."""
+        return self.state == "restarting"
+
+    @property
+    def last_exit(self) -> int:
+        """Return the exit code of its last run (a restarting one says it in its status)."""
+        match = _RESTARTING.match(self.status)
+        return int(match[1]) if match else self.exit_code
+
+    @property
     def failed(self) -> bool:
-        """Exited non-zero, dead, or unhealthy for good."""
-        return (self.state == "exited" and self.exit_code != 0) or self.state == "dead"
+        """Exited non-zero, dead, or restarting (a crash a restart policy hides)."""
+        return (
+            (self.state == "exited" and self.exit_code != 0)
+            or self.state == "dead"
+            or self.restarting
+        )
 
     def describe(self) -> str:
-        """Return e.g. ``running (healthy)`` or ``exited (3)``."""
+        """Return e.g. ``running (healthy)``, ``exited (3)`` or ``restarting (exit 3)``."""
         if self.state == "exited":
             return f"exited ({self.exit_code})"
+        if self.restarting:
+            return f"restarting (exit {self.last_exit})"
         return f"{self.state} ({self.health})" if self.health else self.state
 
 
@@ -109,6 +145,7 @@ def parse_ps(output: str) -> list[Container]:
             state=str(row.get("State", "")).lower(),
             health=str(row.get("Health", "")).lower(),
             exit_code=int(row.get("ExitCode") or 0),
+            status=str(row.get("Status", "")),
             ports=tuple(
                 Port(str(p.get("URL", "")), int(p["PublishedPort"]), int(p.get("TargetPort", 0)))
                 for p in row.get("Publishers") or []

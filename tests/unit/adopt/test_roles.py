@@ -261,7 +261,11 @@ def test_what_the_app_writes_beside_its_code(tmp_path: Path) -> None:
         "    && ln -sfn /tmp/app.log app.log\n"
     ) in production
     prod = yaml.safe_load(render.compose_overlay(a, "prod"))["services"]
-    assert prod["app"]["tmpfs"] == ["/tmp", "/app/logs", "/app/var"]
+    assert prod["app"]["tmpfs"] == [
+        "/tmp",
+        "/app/logs:uid=1000,gid=1000",
+        "/app/var:uid=1000,gid=1000",
+    ]
     write_tree(tmp_path, {"shipyard.toml": 'project = "w"\n[init]\nwritable = ["../etc/"]\n'})
     with pytest.raises(ConfigError, match=r"writable: \.\./etc/ is not a path under the project"):
         plan.choose(tmp_path)

@@ -152,7 +152,28 @@ def test_parse_ps_empty() -> None:
             False,
             "running (healthy)",
         ),
-        (Container("1", "n", "s", "running", "", 0), True, False, False, "running"),
+        (
+            Container("1", "n", "s", "running", "", 0, status="Up 2 seconds"),
+            True,
+            False,
+            False,
+            "running",
+        ),
+        # no health check, just started: not ready until it has run the settle time
+        (
+            Container("1", "n", "s", "running", "", 0, status="Up Less than a second"),
+            False,
+            False,
+            False,
+            "running",
+        ),
+        (
+            Container("1", "n", "s", "running", "", 0, status="Up About a minute"),
+            True,
+            False,
+            False,
+            "running",
+        ),
         (
             Container("1", "n", "s", "running", "starting", 0),
             False,
@@ -170,11 +191,20 @@ def test_parse_ps_empty() -> None:
         (Container("1", "n", "s", "exited", "", 0), False, True, False, "exited (0)"),
         (Container("1", "n", "s", "exited", "", 137), False, False, True, "exited (137)"),
         (Container("1", "n", "s", "created", "", 0), False, False, False, "created"),
-        (Container("1", "n", "s", "restarting", "", 0), False, False, False, "restarting"),
+        # a crash loop under a restart policy: a failure, with the exit its status gives
+        (
+            Container("1", "n", "s", "restarting", "", 0, status="Restarting (3) 1 second ago"),
+            False,
+            False,
+            True,
+            "restarting (exit 3)",
+        ),
     ],
     ids=[
         "healthy",
         "no-healthcheck",
+        "just-started",
+        "settled",
         "starting",
         "unhealthy",
         "job-done",

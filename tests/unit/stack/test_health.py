@@ -167,3 +167,49 @@ def test_no_containers_is_not_ready() -> None:
     runner = scripted([""] * 5)
     with pytest.raises(StackNotReady, match="waiting for any container"):
         waiter(runner, Clock(), timeout=2)()
+
+
+def _row(service: str, state: str, health: str, status: str) -> str:
+    return json.dumps(
+        {
+            "ID": f"id-{service}",
+            "Name": f"p-{service}-1",
+            "Service": service,
+            "State": state,
+            "Health": health,
+            "ExitCode": 0,
+            "Status": status,
+        }
+    )
+
+
+def test_a_crash_loop_is_never_ready() -> None:
+    """Running for an instant between restarts is not ready: restarting fails with its exit."""
+    runner = scripted(
+        [
+            _row("worker", "running", "", "Up Less than a second"),
+            _row("worker", "restarting", "", "Restarting (3) 1 second ago"),
+        ],
+        logs="PermissionError: [Errno 13] Permission denied: '/app/app.log'\n",
+    )
+    clock = Clock()
+    with pytest.raises(StackNotReady) as caught:
+        waiter(runner, clock)()
+    assert caught.value.message == "worker (restarting (exit 3)) stopped"
+    assert "Permission denied: '/app/app.log'" in caught.value.details
+    assert clock.now == 1.0
+
+
+def test_a_service_without_a_check_is_ready_once_it_has_run_the_settle_time() -> None:
+    """No health check: ready at 'Up 2 seconds', not at 'Up 1 second'."""
+    runner = scripted(
+        [
+            _row("beat", "running", "", "Up Less than a second"),
+            _row("beat", "running", "", "Up 1 second"),
+            _row("beat", "running", "", "Up 2 seconds"),
+        ]
+    )
+    clock = Clock()
+    said: list[str] = []
+    waiter(runner, clock)(say=said.append)
+    assert said == ["beat running after 2.0s"]
