@@ -338,6 +338,23 @@ def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
         )
 
 
+# Test libraries that start containers of their own: inside the test image there is no engine.
+OWN_CONTAINERS = ("testcontainers", "pytest-databases", "pytest-docker", "pytest-docker-compose")
+
+
+def _note_own_containers(root: Path, say: Say) -> None:
+    """Say plainly when the suite starts containers itself (it cannot, inside the image)."""
+    deps = detect.dependencies(root)
+    found = [f"{d} ({deps[d]})" for d in OWN_CONTAINERS if d in deps]
+    if found:
+        say(
+            f"  note: the suite starts containers of its own ({', '.join(found)}); inside the "
+            "test image there is no Docker engine, so those tests fail there ('docker' not "
+            "found): run them on the host with 'pytest', and give docker-test the rest "
+            "(deselect them in test-command, e.g. -m 'not docker', or -k)"
+        )
+
+
 def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
     """Say which env files were made from a contract this run replaced."""
     contract = next((s for s in changes if s.path == "env/.env.example"), None)
@@ -383,6 +400,7 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         shown = shown.strip('"')
         say(f"  {key:<{width}}  {shown or '-'}  ({found.evidence})")
     _note_missing_values(chosen, say)
+    _note_own_containers(root, say)
     conflicts = [s for s in steps if s.state == "differs"]
     if conflicts and not force:
         names = ", ".join(s.path for s in conflicts)

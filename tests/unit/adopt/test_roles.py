@@ -269,3 +269,24 @@ def test_what_the_app_writes_beside_its_code(tmp_path: Path) -> None:
     write_tree(tmp_path, {"shipyard.toml": 'project = "w"\n[init]\nwritable = ["../etc/"]\n'})
     with pytest.raises(ConfigError, match=r"writable: \.\./etc/ is not a path under the project"):
         plan.choose(tmp_path)
+
+
+def test_a_suite_that_starts_its_own_containers_is_named(tmp_path: Path) -> None:
+    """testcontainers in the dev dependencies: init says those tests need the host's engine."""
+    write_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "tc"\nversion = "0"\ndependencies = []\n'
+            '[dependency-groups]\ndev = ["pytest", "testcontainers[postgres]>=4"]\n',
+            "tc/__init__.py": "",
+        },
+    )
+    said: list[str] = []
+    plan.init(tmp_path, dry=True, force=False, say=said.append)
+    notes = [line for line in said if "containers of its own" in line]
+    assert notes == [
+        "  note: the suite starts containers of its own (testcontainers (pyproject.toml group "
+        "'dev')); inside the test image there is no Docker engine, so those tests fail there "
+        "('docker' not found): run them on the host with 'pytest', and give docker-test the "
+        "rest (deselect them in test-command, e.g. -m 'not docker', or -k)"
+    ]
