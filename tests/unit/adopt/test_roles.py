@@ -272,7 +272,7 @@ def test_what_the_app_writes_beside_its_code(tmp_path: Path) -> None:
 
 
 def test_a_suite_that_starts_its_own_containers_is_named(tmp_path: Path) -> None:
-    """testcontainers in the dev dependencies: init says those tests need the host's engine."""
+    """Testcontainers in the dev dependencies: init says those tests need the host's engine."""
     write_tree(
         tmp_path,
         {
