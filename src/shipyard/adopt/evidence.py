@@ -331,6 +331,41 @@ WORKER_COMMAND = re.compile(
 )
 
 
+DOCKERFILE_DEPTH = 5  # compose/production/django/Dockerfile is four folders down at most
+
+
+def _start_script_command(root: Path, command: str) -> str | None:
+    """Return the worker command in the start script a compose command runs, if any.
+
+    cookiecutter-django's pattern: ``command: /start-celeryworker``, a script
+    the project's Dockerfile copies there (``COPY ./compose/.../start
+    /start-celeryworker``) whose last word is ``exec celery -A ... worker``.
+    A development script that wraps it (watchfiles) is passed over for one
+    that runs it plainly (the production one).
+    """
+    target = command.split(maxsplit=1)[0] if command.split() else ""
+    dockerfiles = [
+        p
+        for depth in range(DOCKERFILE_DEPTH)
+        for p in sorted(root.glob("*/" * depth + "*ockerfile*"))
+        if p.is_file() and ".dockerignore" not in p.name and ".venv" not in p.parts
+    ]
+    for dockerfile in dockerfiles:
+        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+        for source, dest in re.findall(r"(?im)^\s*COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$", text):
+            if dest != target:
+                continue
+            for base in (root, dockerfile.parent):
+                script = base / source
+                if not script.is_file():
+                    continue
+                for raw in script.read_text(encoding="utf-8", errors="replace").splitlines():
+                    line = re.sub(r"^\s*exec\s+", "", raw.strip())
+                    if WORKER_COMMAND.search(line):
+                        return line
+    return None
+
+
 def worker_processes(root: Path) -> dict[str, tuple[str, str]]:
     """Return the project's own worker processes: its Procfile's, then its compose file's."""
     found: dict[str, tuple[str, str]] = {}
@@ -351,6 +386,8 @@ def worker_processes(root: Path) -> dict[str, tuple[str, str]]:
         for key, service in (services or {}).items():
             given = service.get("command") if isinstance(service, dict) else None
             text = shlex.join(map(str, given)) if isinstance(given, list) else given
+            if isinstance(text, str) and not WORKER_COMMAND.search(text.strip()):
+                text = _start_script_command(root, text.strip())
             if isinstance(text, str) and WORKER_COMMAND.search(text.strip()):
                 slug = re.sub(r"[^a-z0-9_-]+", "-", str(key).lower()).strip("-") or "worker"
                 found.setdefault(slug, (text.strip(), f"{name}: {key}"))

@@ -290,3 +290,30 @@ def test_a_suite_that_starts_its_own_containers_is_named(tmp_path: Path) -> None
         "('docker' not found): run them on the host with 'pytest', and give docker-test the "
         "rest (deselect them in test-command, e.g. -m 'not docker', or -k)"
     ]
+
+
+def test_a_worker_whose_compose_command_is_a_start_script(tmp_path: Path) -> None:
+    """cookiecutter-django's /start-celeryworker: the command is read from the script copied there."""
+    write_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n"
+            "  celeryworker:\n    command: /start-celeryworker\n"
+            "  flower:\n    command: /start-flower\n",
+            "compose/local/Dockerfile": "FROM python:3.12\n"
+            "COPY ./compose/local/celery/worker/start /start-celeryworker\n"
+            "COPY ./compose/local/celery/flower/start /start-flower\n",
+            "compose/local/celery/worker/start": "#!/bin/bash\nset -o errexit\n\n"
+            "exec watchfiles --filter python celery.__main__.main --args '-A config worker'\n",
+            "compose/production/Dockerfile": "FROM python:3.12\n"
+            "COPY --chown=django:django ./compose/production/worker/start /start-celeryworker\n",
+            "compose/production/worker/start": "#!/bin/bash\n\nexec celery -A config.celery_app worker -l INFO\n",
+            "compose/local/celery/flower/start": "exec celery -A config flower\n",
+        },
+    )
+    assert evidence.worker_processes(tmp_path) == {
+        "celeryworker": (
+            "celery -A config.celery_app worker -l INFO",
+            "docker-compose.yml: celeryworker",
+        ),
+    }
