@@ -272,7 +272,12 @@ DEV_SOURCE = re.compile(r"dev|test|\bci\b|group", re.IGNORECASE)
 
 def _runtime(drivers: frozenset[str], deps: Mapping[str, str]) -> bool:
     """Tell whether one of ``drivers`` is a runtime dependency (not a dev/test group or file)."""
-    return any(d in deps and not DEV_SOURCE.search(deps[d]) for d in drivers)
+    return any(is_runtime(d, deps) for d in drivers)
+
+
+def is_runtime(name: str, deps: Mapping[str, str]) -> bool:
+    """Tell whether ``name`` is a runtime dependency (not only a dev/test group or file)."""
+    return name in deps and not DEV_SOURCE.search(deps[name])
 
 
 def _code_text(root: Path) -> str:

@@ -141,7 +141,7 @@ def dependencies(root: Path) -> dict[str, str]:
         add((i for i in items if isinstance(i, str)), f"pyproject.toml group {group!r}")
     poetry = pyproject.get("tool", {}).get("poetry", {})
     add((k for k in poetry.get("dependencies", {}) if k != "python"), "pyproject.toml")
-    add(poetry.get("dev-dependencies", {}), "pyproject.toml")
+    add(poetry.get("dev-dependencies", {}), "pyproject.toml dev-dependencies")
     add(pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies", []), "[tool.uv]")
     for group, table in poetry.get("group", {}).items():
         add(table.get("dependencies", {}), f"pyproject.toml group {group!r}")
@@ -152,6 +152,15 @@ def dependencies(root: Path) -> dict[str, str]:
         data = read_toml(root / lock)
         add((p.get("name", "") for p in data.get("package", [])), lock)
     return found
+
+
+def locked_version(root: Path, name: str) -> str | None:
+    """Return the version uv.lock or poetry.lock pins ``name`` to, if either does."""
+    for lock in ("uv.lock", "poetry.lock"):
+        for package in read_toml(root / lock).get("package", []):
+            if normalize(str(package.get("name", ""))) == name and package.get("version"):
+                return str(package["version"])
+    return None
 
 
 def _setup_requirements(root: Path) -> list[str]:

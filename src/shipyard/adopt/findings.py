@@ -223,6 +223,26 @@ def _needed(services: detect.Found, reads: list[variables.EnvRead]) -> detect.Fo
     return detect.Found(kept, "; ".join([services.evidence, *notes]))
 
 
+def _server(root: Path, deps: Mapping[str, str], kind: str) -> detect.Found:
+    """Return the production server to add: one the project lacks, or has for development only.
+
+    The production image installs the runtime dependencies alone: a uvicorn
+    only in the dev group is not there, and the container crash-loops. It is
+    added at the version the lock pins, when there is one.
+    """
+    server = render.SERVER_PACKAGES.get(kind)
+    if not server:
+        return detect.Found([], "no server to add")
+    if code.is_runtime(server, deps):
+        return detect.Found([], f"{server} is a dependency")
+    version = detect.locked_version(root, server)
+    pinned = f"{server}=={version}" if version else server
+    if server in deps:
+        why = f"{server} is a development dependency only ({deps[server]}): the image needs it"
+        return detect.Found([pinned], why)
+    return detect.Found([pinned], f"{server} is not a dependency")
+
+
 def _how_it_runs(root: Path, deps: Mapping[str, str], app: str) -> dict[str, detect.Found]:
     """Return what the app writes beside its code, its workers and its health route."""
     own = evidence.worker_processes(root)
@@ -285,14 +305,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "build-packages": _with_own(build, image.get("build-packages")),
         "runtime-packages": _with_own(runtime, image.get("runtime-packages")),
     }
-    server = render.SERVER_PACKAGES.get(kind.value)
-    missing = [server] if server and server not in deps else []
-    found["extra-packages"] = detect.Found(
-        missing,
-        f"{server} is not a dependency"
-        if missing
-        else (f"{server} is a dependency" if server else "no server to add"),
-    )
+    found["extra-packages"] = _server(root, deps, kind.value)
     pytest = bool(evidence.PYTEST.search(found["test-command"].value))
     test_missing = [p for p in ("pytest",) if p not in deps and pytest]
     if kind.value == "django" and "pytest-django" not in deps and pytest:

@@ -317,3 +317,26 @@ def test_a_worker_whose_compose_command_is_a_start_script(tmp_path: Path) -> Non
             "docker-compose.yml: celeryworker",
         ),
     }
+
+
+def test_a_server_declared_for_development_only_goes_into_the_production_image(
+    tmp_path: Path,
+) -> None:
+    """uvicorn in the dev group alone: added to extra-packages at the lock's version."""
+    write_tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "s"\nversion = "0"\ndependencies = ["fastapi"]\n'
+            '[dependency-groups]\ndev = ["uvicorn", "pytest"]\n',
+            "uv.lock": 'version = 1\n[[package]]\nname = "uvicorn"\nversion = "0.34.0"\n',
+            "s/main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+        },
+    )
+    assert findings.findings(tmp_path)["extra-packages"] == detect.Found(
+        ["uvicorn==0.34.0"],
+        "uvicorn is a development dependency only (pyproject.toml group 'dev'): the image needs it",
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "s"\nversion = "0"\ndependencies = ["fastapi", "uvicorn"]\n'
+    )
+    assert findings.findings(tmp_path)["extra-packages"].value == []
