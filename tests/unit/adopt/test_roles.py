@@ -322,7 +322,7 @@ def test_a_worker_whose_compose_command_is_a_start_script(tmp_path: Path) -> Non
 def test_a_server_declared_for_development_only_goes_into_the_production_image(
     tmp_path: Path,
 ) -> None:
-    """uvicorn in the dev group alone: added to extra-packages at the lock's version."""
+    """Uvicorn in the dev group alone: added to extra-packages at the lock's version."""
     write_tree(
         tmp_path,
         {
