@@ -582,6 +582,10 @@ def test_an_app_whose_database_is_down_is_unhealthy(tmp_path: Path) -> None:
         state = json.loads(docker("inspect", "--format", "{{json .State.Health}}", app).stdout)
         return state["Status"], (state["Log"] or [{}])[-1].get("Output", "").strip()
 
+    # A .env folder of the project's own (testdrivenio's layout): bake, which reads
+    # a .env where it runs, failed every build with "read .env: is a directory".
+    (stack.root / ".env").mkdir()
+    (stack.root / ".env/.dev-sample").write_text("FLASK_APP=app.py\n")
     try:
         init = stack.run("shipyard", "init", "--no-verify")
         assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from shipyard.core.errors import CommandFailed
@@ -39,6 +40,7 @@ class FakeRunner:
         query: bool = False,
         timeout: float | None = None,
         tee: bool = False,
+        cwd: Path | None = None,
     ) -> Result:
         command = list(argv)
         self.calls.append(
@@ -52,6 +54,7 @@ class FakeRunner:
                     "query": query,
                     "timeout": timeout,
                     "tee": tee,
+                    "cwd": cwd,
                 },
             )
         )

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -79,6 +80,7 @@ class Runner(Protocol):
         query: bool = False,
         timeout: float | None = None,
         tee: bool = False,
+        cwd: Path | None = None,
     ) -> Result:
         """Run ``argv``; raise CommandFailed on a non-zero exit when ``check``.
 
@@ -87,7 +89,7 @@ class Runner(Protocol):
         even when ``dry``, so a dry run prints exactly the commands a real run
         would. ``timeout`` stops the command and raises CommandTimedOut.
         ``tee`` streams stderr and also keeps it in the result (a build's log,
-        read to explain its failure).
+        read to explain its failure). ``cwd`` runs it in that folder.
         """
         ...
 
@@ -139,21 +141,24 @@ class SubprocessRunner:
         query: bool = False,
         timeout: float | None = None,
         tee: bool = False,
+        cwd: Path | None = None,
     ) -> Result:
         """Run ``argv`` with the given extra environment."""
         command = tuple(argv)
         dry = self._dry and not query
         if dry or (self.echo and not capture):
             prefix = "".join(f"{k}={v} " for k, v in (env or {}).items())
-            print(f"$ {prefix}{join(command)}", file=sys.stderr, flush=True)  # noqa: T201 - the echo
+            where = f"cd {shlex.quote(str(cwd))} && " if cwd else ""
+            print(f"$ {where}{prefix}{join(command)}", file=sys.stderr, flush=True)  # noqa: T201 - the echo
         if dry:
             return Result(command, 0)
         full_env = {**os.environ, **env} if env else None
         if tee and not capture and timeout is None:
-            return self._teed(command, full_env, check=check)
+            return self._teed(command, full_env, check=check, cwd=cwd)
         try:
             done = subprocess.run(
                 command,
+                cwd=cwd,
                 env=full_env,
                 capture_output=capture,
                 text=True,
@@ -171,12 +176,19 @@ class SubprocessRunner:
         )
 
     @staticmethod
-    def _teed(command: tuple[str, ...], env: Mapping[str, str] | None, *, check: bool) -> Result:
+    def _teed(
+        command: tuple[str, ...],
+        env: Mapping[str, str] | None,
+        *,
+        check: bool,
+        cwd: Path | None = None,
+    ) -> Result:
         """Run ``command`` with its stderr shown as it comes and kept (the last lines)."""
         kept: deque[str] = deque(maxlen=TEE_LINES)
         try:
             with subprocess.Popen(
                 command,
+                cwd=cwd,
                 env=env,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -243,6 +255,7 @@ class InvokeRunner:
         query: bool = False,
         timeout: float | None = None,
         tee: bool = False,  # noqa: ARG002 - invoke shows and keeps the output always
+        cwd: Path | None = None,
     ) -> Result:
         """Run ``argv`` via ``context.run`` with an exactly quoted command string."""
         command = tuple(argv)
@@ -264,7 +277,7 @@ class InvokeRunner:
         if timeout is not None:
             options["timeout"] = timeout
         try:
-            with interrupts_noticed() as noticed:
+            with interrupts_noticed() as noticed, self.context.cd(str(cwd) if cwd else ""):
                 done = self.context.run(line, **options)
         except InvokeTimedOut:
             raise CommandTimedOut(command, timeout or 0) from None

@@ -106,7 +106,9 @@ def _bake(
         path = Path(folder) / "docker-bake.json"
         path.write_text(text, encoding="utf-8")
         with explained(wave):
-            ws.runner.run(bake_command(path), tee=True)
+            # From the definition's folder: bake reads a .env where it runs, and a
+            # project's .env/ folder (or a line it cannot parse) fails every build.
+            ws.runner.run(bake_command(path), tee=True, cwd=Path(folder))
 
 
 @contextmanager

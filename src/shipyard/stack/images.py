@@ -148,6 +148,15 @@ def bake_target_name(image: Image) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", image.ref)
 
 
+def _absolute_src(spec: str) -> str:
+    """Return a ``--secret`` spec with its ``src=`` file as an absolute path."""
+    parts = [
+        f"src={Path(part.removeprefix('src=')).resolve()}" if part.startswith("src=") else part
+        for part in spec.split(",")
+    ]
+    return ",".join(parts)
+
+
 def bake_definition(
     images: Sequence[Image], options: BuildOptions, caches: Mapping[str, CachePlan]
 ) -> dict[str, Any]:
@@ -171,7 +180,8 @@ def bake_definition(
         args = {**image.args, **plan.build_args}
         optional = {
             "args": dict(sorted(args.items())),
-            "secret": options.secret_specs(image),
+            # Absolute: bake runs from the definition's folder.
+            "secret": [_absolute_src(spec) for spec in options.secret_specs(image)],
             "cache-from": list(plan.cache_from),
             "cache-to": list(plan.cache_to),
         }

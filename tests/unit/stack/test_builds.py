@@ -60,6 +60,10 @@ def test_buildx_bakes_each_wave_in_one_command(project: Path) -> None:
     ]
     assert definitions[0]["target"]["demo-app-web_dev"]["target"] == "web"
     assert not any(Path(argv[4]).exists() for argv in bakes)  # definition files removed
+    # Each bake runs in its definition's folder: bake reads a .env where it runs (a
+    # project's .env/ folder failed every build).
+    cwds = [c.options["cwd"] for c in runner.calls if c.argv[:3] == ["docker", "buildx", "bake"]]
+    assert cwds == [Path(argv[4]).parent for argv in bakes]
     assert tags == [
         "demo-app-api:dev",
         "demo-app-extra:dev",

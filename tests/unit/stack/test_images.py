@@ -325,3 +325,13 @@ def test_preflight_names_a_missing_dockerfile_or_lock(tmp_path: Path) -> None:
     ]
     (tmp_path / "uv.lock").write_text("")
     assert preflight(image) == []
+
+
+def test_a_bake_secret_file_is_named_by_its_absolute_path(
+    image: Image, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bake runs from its definition's folder: a relative secret file would not be found."""
+    monkeypatch.chdir(tmp_path)
+    options = BuildOptions(project="demo-app", ca_bundle=Path("certs/ca.pem"))
+    target = bake_definition([image], options, {})["target"]["demo-app_production"]
+    assert target["secret"] == [f"id=ca,src={tmp_path / 'certs/ca.pem'}"]
