@@ -79,7 +79,7 @@ def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]
     if "redis" in services:
         rules += [
             (
-                r"\w*(REDIS|BROKER|CELERY_RESULT_BACKEND|CACHE)\w*_(URL|URI|BACKEND|LOCATION)",
+                r"\w*(REDIS|BROKER|CACHE)\w*_(URL|URI|BACKEND|LOCATION)|\w*RESULT_BACKEND",
                 REDIS_URL,
             ),
             ("REDIS_HOST", "redis"),
@@ -104,6 +104,32 @@ def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]
             (r"\w*(ELASTIC(SEARCH)?|ES)\w*_(URL|URI|HOSTS?)", "http://elasticsearch:9200"),
         ]
     return rules
+
+
+# A URL of a service on localhost (an example value, a code default): the service it means.
+LOCAL = r"(?:[^@/\s]*@)?(?:localhost|127\.0\.0\.1)"
+LOCAL_URLS = (
+    ("redis", re.compile(rf"rediss?://{LOCAL}(?::6379)?(/\d+)?/?")),
+    ("postgres", re.compile(rf"postgres(?:ql)?(?:\+\w+)?://{LOCAL}(?::5432)?/\w+")),
+    ("mariadb", re.compile(rf"mysql(?:\+\w+)?://{LOCAL}(?::3306)?/\w+")),
+    ("rabbitmq", re.compile(rf"amqps?://{LOCAL}(?::5672)?/*")),
+)
+
+
+def local_service_url(value: str, services: list[str], deps: Mapping[str, str]) -> str | None:
+    """Return the stack's URL for a localhost URL of a service it runs, else None."""
+    for service, pattern in LOCAL_URLS:
+        match = pattern.fullmatch(value.strip())
+        if service not in services or not match:
+            continue
+        if service == "redis":
+            return f"redis://redis:6379{match.group(1) or '/0'}"
+        return {
+            "postgres": postgres_url(deps),
+            "mariadb": mariadb_url(deps),
+            "rabbitmq": AMQP_URL,
+        }[service]
+    return None
 
 
 def service_environment(
@@ -358,6 +384,12 @@ def findings(root: Path) -> dict[str, detect.Found]:
     for key in [k for k, v in contract.items() if not v and k not in secret and k in examples]:
         contract[key], source = examples[key]
         where[key] += f", value from {source}"
+    # A value pointing at a service on the developer's machine points at the stack's.
+    for key, value in list(contract.items()):
+        if key not in derived and (wired := local_service_url(value, services.value, deps)):
+            derived[key] = wired
+            where[key] += f", {value} on localhost is the stack's service"
+            del contract[key]
     found["env"] = detect.Found(
         contract,
         "; ".join(f"{k} ({where[k]})" for k in contract) or "the code reads no variable",

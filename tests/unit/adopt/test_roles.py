@@ -340,3 +340,17 @@ def test_a_server_declared_for_development_only_goes_into_the_production_image(
         '[project]\nname = "s"\nversion = "0"\ndependencies = ["fastapi", "uvicorn"]\n'
     )
     assert findings.findings(tmp_path)["extra-packages"].value == []
+
+
+def test_an_example_value_on_localhost_points_at_the_stacks_service() -> None:
+    """redis://127.0.0.1:6379/0 in a sample env file means the stack's Redis."""
+    deps = {"psycopg2": "requirements.txt", "sqlalchemy": "requirements.txt"}
+    local = findings.local_service_url
+    assert local("redis://127.0.0.1:6379/2", ["redis"], deps) == "redis://redis:6379/2"
+    assert local("redis://localhost", ["redis"], deps) == "redis://redis:6379/0"
+    assert local("redis://localhost", ["postgres"], deps) is None  # no Redis in the stack
+    assert local("postgresql://u:p@localhost:5432/app", ["postgres"], deps) == findings.PG_URL
+    assert local("redis://cache.internal:6379/0", ["redis"], deps) is None
+    assert findings.service_environment(["redis"], ["CELERY_RESULT_BACKEND"], deps) == {
+        "CELERY_RESULT_BACKEND": "redis://redis:6379/0"
+    }
