@@ -35,7 +35,8 @@ def nox_edge(body: SessionBody) -> SessionBody:
     """Run ``body`` through the one error edge (:mod:`shipyard.core.edge`).
 
     A ShipyardError fails the session (nox goes on to the next one and exits
-    1); nox's own exceptions (a command the session ran failed, ``session.error``,
+    1), unless it carries a status of its own (pytest's 5), which ends nox
+    with that status; nox's own exceptions (a command the session ran failed, ``session.error``,
     ``session.skip``) are nox's to report; anything else ends nox with the edge's
     status (130, 143, 70).
     """
@@ -49,8 +50,8 @@ def nox_edge(body: SessionBody) -> SessionBody:
             if type(exc).__module__.partition(".")[0] == "nox":
                 raise
             message, code = edge.outcome(exc, SubprocessRunner(echo=False))
-            if isinstance(exc, ShipyardError):
-                session.error("\n" + message)
+            if isinstance(exc, ShipyardError) and code == 1:
+                session.error("\n" + message)  # a status of its own (pytest's 5) ends nox with it
             edge.say(message)
             raise SystemExit(code) from None
 

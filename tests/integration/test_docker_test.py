@@ -61,10 +61,12 @@ def test_a_failing_test_fails_the_run_and_still_tears_down(stack: Stack) -> None
 
 def test_exit_status_is_pytests_own(stack: Stack) -> None:
     """No test selected is pytest's 5: nox and the CLI both exit 5, not a generic 1."""
-    explained = "pytest exited 5: it collected no test, or every test was deselected"
+    explained = "ERROR: pytest collected no test in the test image (exit 5)"
     via_nox = stack.run("nox", "-s", "docker-test", "--", "-k", "no_such_test")
     assert via_nox.returncode == 5, via_nox.stderr[-2000:]
     assert explained in via_nox.stderr
+    assert "\nTIP: check the paths, -k and -m you passed" in via_nox.stderr
+    assert "Traceback" not in via_nox.stderr
     via_cli = stack.run("python", "-m", "shipyard", "docker-test", "--", "-k", "no_such_test")
     assert via_cli.returncode == 5, via_cli.stderr[-2000:]
     assert explained in via_cli.stderr

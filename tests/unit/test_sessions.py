@@ -8,6 +8,7 @@ import pytest
 
 from shipyard.core.errors import ConfigError
 from shipyard.sessions import nox_edge
+from shipyard.testing.testrun import NoTestsCollected
 
 
 class Quit(Exception):
@@ -51,3 +52,14 @@ def test_a_failed_command_is_nox_own_failure_not_a_bug() -> None:
 
     _, error = run(CommandFailed("Returned code 1"), CommandFailed)
     assert str(error) == "Returned code 1"
+
+
+def test_an_error_with_a_status_of_its_own_ends_nox_with_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Pytest's 5 (no test collected) is said as ERROR/TIP and stays nox's exit status."""
+    _, error = run(NoTestsCollected(["pytest", "-k", "x"]), SystemExit)
+    assert error.args == (5,)
+    said = capsys.readouterr().err
+    assert said.startswith("ERROR: pytest collected no test in the test image (exit 5)")
+    assert "\nTIP: " in said

@@ -143,13 +143,20 @@ def save_logs(ws: Workspace, compose: health.Compose, results: Path) -> list[Pat
 NO_TESTS_COLLECTED = 5  # pytest's own exit status for "no tests ran"
 
 
-def no_tests_explained(command: Sequence[str]) -> str:
-    """Say what pytest's exit 5 means and where to look."""
-    return (
-        "pytest exited 5: it collected no test, or every test was deselected. Check the paths, "
-        f"-k and -m in the test command ({shlex.join(command)}), and that the tests are in the "
-        "test image (COPY in the Dockerfile's test stage, not left out by .dockerignore)"
-    )
+class NoTestsCollected(ShipyardError):
+    """pytest's exit 5: it collected no test, or every test was deselected."""
+
+    exit_code = NO_TESTS_COLLECTED
+
+    def __init__(self, command: Sequence[str]) -> None:
+        """Name the command that ran, and where to look."""
+        super().__init__(
+            f"pytest collected no test in the test image (exit 5): none was found, or every "
+            f"test was deselected ({shlex.join(command)})",
+            tip="check the paths, -k and -m you passed ('nox -s docker-test -- -k NAME') and "
+            "in the test command, and that the tests are in the test image (COPY in the "
+            "Dockerfile's test stage, not left out by .dockerignore)",
+        )
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,7 @@ class Outcome:
 
     status: int
     output: str = ""
+    command: tuple[str, ...] = ()  # what ran in the test container
 
 
 def docker_test(
@@ -173,7 +181,10 @@ def docker_test(
     check timed out), and KeyboardInterrupt/Terminated when interrupted; in
     every case the run's containers, networks and volumes are gone afterwards.
     """
-    return throwaway_run(ws, environment, pytest_args, run_id=run_id).status
+    outcome = throwaway_run(ws, environment, pytest_args, run_id=run_id)
+    if outcome.status == NO_TESTS_COLLECTED and not ws.runner.dry:
+        raise NoTestsCollected(outcome.command)
+    return outcome.status
 
 
 NO_JUNIT = "NO-JUNIT.txt"  # what results/ holds instead when the runner writes no JUnit
@@ -267,11 +278,9 @@ def throwaway_run(
             _teardown(ws, compose, container, run, failed=True)
             raise
         _teardown(ws, compose, container, run, failed=status != 0)
-        if status == NO_TESTS_COLLECTED and not ws.runner.dry:
-            ws.say(no_tests_explained(command))
         if suite and not re.search(r"\bpy\.?test\b", " ".join(command)):
             _note_no_junit(ws, command, results)
-        return Outcome(status, output)
+        return Outcome(status, output, tuple(command))
 
 
 @dataclass(frozen=True)

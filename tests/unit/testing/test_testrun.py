@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -228,17 +227,20 @@ def test_failing_tests_return_pytests_status_and_save_logs(stack: Path, env: Env
     ]
 
 
-def test_no_tests_collected_is_explained(env: Environment) -> None:
-    """Pytest's 5 stays the status, with what it means and where to look."""
-    said: list[str] = []
-    ws = replace(open_workspace(scripted(READY, pytest_code=5)), say=said.append)
-    assert testrun.docker_test(ws, env, ["-k", "nothing"], run_id="r5") == 5
-    assert said[-1] == (
-        "pytest exited 5: it collected no test, or every test was deselected. Check the paths, "
-        "-k and -m in the test command (pytest --junitxml=/tmp/shipyard-results/junit.xml -k "
-        "nothing), and that the tests are in the test image (COPY in the Dockerfile's test "
-        "stage, not left out by .dockerignore)"
+def test_no_tests_collected_is_an_error_with_pytests_status(env: Environment) -> None:
+    """Pytest's 5 is an ERROR with a TIP, as every other mistake, and stays the exit status."""
+    runner = scripted(READY, pytest_code=5)
+    with pytest.raises(testrun.NoTestsCollected) as caught:
+        testrun.docker_test(open_workspace(runner), env, ["-k", "nothing"], run_id="r5")
+    assert caught.value.exit_code == 5
+    assert caught.value.render() == (
+        "ERROR: pytest collected no test in the test image (exit 5): none was found, or every "
+        "test was deselected (pytest --junitxml=/tmp/shipyard-results/junit.xml -k nothing)\n"
+        "TIP: check the paths, -k and -m you passed ('nox -s docker-test -- -k NAME') and in "
+        "the test command, and that the tests are in the test image (COPY in the Dockerfile's "
+        "test stage, not left out by .dockerignore)"
     )
+    assert compose("r5", "down", "--volumes", "--remove-orphans", "--timeout", "0") in runner.argvs
 
 
 def test_failed_job_raises_and_tears_down(env: Environment) -> None:
