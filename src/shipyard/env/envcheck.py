@@ -11,12 +11,15 @@ Rules, each reported once per occurrence with ``file:line`` where there is one:
   ci), a ``@secret`` key that is empty, looks like a placeholder, or is the
   example's own value;
 - ``not-ignored``: a file holding secret values that git does not ignore
-  (environments in ``committed-envs``, default ci, are committed on purpose).
+  (environments in ``committed-envs``, default ci, are committed on purpose);
+- ``port``: a ``*PORT`` value that is not a number from 1 to 65535 (Compose
+  would say only "invalid hostPort").
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +107,28 @@ def _file_problems(parsed: ParsedEnv) -> list[Problem]:
 
 
 Merged = dict[str, tuple[ParsedEnv, EnvValue]]
+# What breaks Compose's reading of the files (the rest: warnings of shipyard's own).
+BEFORE_COMPOSE = frozenset({"malformed", "missing", "port"})
+PORT_KEY = re.compile(r"(?:^|_)PORT$")
+MAX_PORT = 65535
+
+
+def _port_problems(merged: Merged) -> list[Problem]:
+    """Return a problem for each port variable whose value is not a port number."""
+    problems = []
+    for key, (parsed, value) in merged.items():
+        text = (value.value or "").strip()
+        if not PORT_KEY.search(key) or not text or "${" in text:
+            continue
+        if not text.isdigit() or not 1 <= int(text) <= MAX_PORT:
+            problems.append(
+                Problem(
+                    "port",
+                    _at(parsed, value.line),
+                    f"{key}={text} is not a port: write a number from 1 to {MAX_PORT}",
+                )
+            )
+    return problems
 
 
 def _contract_problems(
@@ -196,6 +221,7 @@ def check_environment(stack: Stack, env: str, *, ignored: IgnoredBy) -> list[Pro
     return [
         *(problem for parsed in layers for problem in _file_problems(parsed)),
         *_contract_problems(stack, contract, files, merged),
+        *_port_problems(merged),
         *_secret_problems(stack, env, contract, layers, merged, ignored),
     ]
 

@@ -22,7 +22,7 @@ from shipyard.core.config import Stack
 from shipyard.core.engine import Engine
 from shipyard.core.errors import CommandFailed, ConfigError, tail
 from shipyard.core.workspace import Workspace, display_path
-from shipyard.env import envfiles
+from shipyard.env import envcheck, envfiles
 
 ALL_PROFILES = "*"
 _STAGE = re.compile(
@@ -218,6 +218,10 @@ def read_model(ws: Workspace, name: str, files: Sequence[Path], env_files: Seque
     try:
         return json.loads(ws.runner.run(argv, capture=True, query=True).stdout or "{}")
     except CommandFailed as exc:
+        # An empty, partial or stale env file: shipyard's own check names every key
+        # and its fix, where Compose prints one interpolation error per use.
+        problems = envcheck.check_environment(ws.stack, name, ignored=lambda _path: None)
+        envcheck.raise_for(name, [p for p in problems if p.rule in envcheck.BEFORE_COMPOSE])
         raise ConfigError(
             f"Compose cannot read the {name} stack's files",
             details=tail(exc.stderr or exc.stdout, 10),

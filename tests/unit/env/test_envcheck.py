@@ -198,3 +198,12 @@ def test_raise_for_lists_every_problem() -> None:
 def test_placeholder_reason_accepts_strong_values() -> None:
     """A long random value is a real secret."""
     assert placeholder_reason(GOOD_SECRET, "change-me") is None
+
+
+@pytest.mark.parametrize("value", ["18a31", "0", "70000", "-1"])
+def test_a_port_that_is_not_a_port_is_named_with_its_line(project: Path, value: str) -> None:
+    """Compose would say only 'invalid hostPort': the variable, file and line instead."""
+    text = f"POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\nAPI_PORT={value}\n"
+    assert problems(project, "dev", text) == [
+        f"env/.env.dev:3: API_PORT={value} is not a port: write a number from 1 to 65535"
+    ]

@@ -11,6 +11,7 @@ import pytest
 from shipyard.core.engine import Engine
 from shipyard.core.errors import ConfigError
 from shipyard.core.workspace import Workspace, open_workspace
+from shipyard.env.envcheck import EnvCheckFailed
 from shipyard.env.environment import Image, images_of, project_name, resolve, scale_args
 from tests.unit.conftest import environment
 from tests.unit.fakes import FakeRunner
@@ -198,3 +199,20 @@ def test_project_names_never_collide_across_environments() -> None:
     ws = _workspace({})
     assert project_name(ws.stack, "dev") == "demo-app-dev"
     assert project_name(ws.stack, "test", "ab12cd34") == "demo-app-test-ab12cd34"
+
+
+def test_a_stale_env_file_is_named_by_env_check_before_composes_errors(project: Path) -> None:
+    """An env file made before the contract grew: the keys it lacks, not Compose's interpolation."""
+    (project / "env/.env.example").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=\nNEW_KEY=1\n")
+    (project / "env/.env.dev").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\n")
+
+    def script(argv: list[str]) -> tuple[int, str, str]:
+        return (1, "", "required variable NEW_KEY is missing a value: set NEW_KEY\n" * 10)
+
+    with pytest.raises(EnvCheckFailed) as caught:
+        resolve(open_workspace(FakeRunner(script)), "dev")
+    assert caught.value.render() == (
+        "ERROR: 1 problem(s) in the dev env files\n"
+        "    env/.env.dev: NEW_KEY is missing (the contract has it at line 3): add it\n"
+        "TIP: fix each line above, then run 'inv env-check --env dev'"
+    )
