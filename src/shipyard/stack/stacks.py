@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,7 +27,7 @@ from shipyard.core.errors import (
 from shipyard.core.workspace import Workspace, display_path, git_ignored
 from shipyard.env import datavolumes, envcheck, envfiles
 from shipyard.env.environment import Environment, project_name, scale_args
-from shipyard.stack import health
+from shipyard.stack import health, locks
 from shipyard.stack.builds import build_images
 
 
@@ -173,13 +174,16 @@ def up(
     scale_args(environment, scale)  # a typo stops us before the build
     ws.require_engine()
     datavolumes.check(ws, environment)  # data made with other secrets: stop before the build
-    if build:
-        build_images(ws, environment.images, no_cache=no_cache)
-    else:
-        _require_built(ws, environment)
-    containers = start(ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale)
-    if not ws.runner.dry:
-        datavolumes.remember(ws, environment)
+    with _one_at_a_time(ws, environment, "up"):
+        if build:
+            build_images(ws, environment.images, no_cache=no_cache)
+        else:
+            _require_built(ws, environment)
+        containers = start(
+            ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale
+        )
+        if not ws.runner.dry:
+            datavolumes.remember(ws, environment)
     return containers
 
 
@@ -229,9 +233,20 @@ def down(
             f"'{datavolumes.down_command(environment.name)} --yes'",
         )
     args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
-    ws.runner.run(environment.compose(ws.engine, *args))
+    with _one_at_a_time(ws, environment, "down"):
+        ws.runner.run(environment.compose(ws.engine, *args))
     if doomed and not ws.runner.dry:
         datavolumes.forget(doomed)
+
+
+@contextmanager
+def _one_at_a_time(ws: Workspace, environment: Environment, what: str) -> Iterator[None]:
+    """Hold the stack's lock (not under --dry, which changes nothing)."""
+    if ws.runner.dry:
+        yield
+        return
+    with locks.one_at_a_time(environment.project, what, say=ws.say):
+        yield
 
 
 def compose_passthrough(
