@@ -642,3 +642,65 @@ def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path)
         stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+
+
+def test_two_checkouts_of_one_project_each_test_their_own_code(tmp_path: Path) -> None:
+    """One project name, two checkouts with different code, one engine: no run tests the other's.
+
+    While checkout one's run waits for its migrate job (held 8 s), checkout two
+    rebuilds, moving the shared tag `<project>:test` to its own code; checkout
+    one's suite still runs its own image (its checkout's tag) and passes.
+    """
+    name = f"sy-co-{uuid.uuid4().hex[:6]}"
+    stacks = {}
+    for which in ("one", "two"):
+        root = tmp_path / which / "notes"
+        shutil.copytree(FIXTURES / "uv-fastapi", root)
+        pyproject = root / "pyproject.toml"
+        prepare = 'prepare = "sleep 8 && alembic upgrade head"\n' if which == "one" else ""
+        pyproject.write_text(
+            pyproject.read_text()
+            + f'\n[tool.shipyard]\nproject = "{name}"\n[tool.shipyard.init]\n{prepare}'
+        )
+        (root / "notes/which.py").write_text(f'WHICH = "{which}"\n')
+        (root / "tests/test_which.py").write_text(
+            "from notes.which import WHICH\n\n\n"
+            f'def test_this_checkouts_code() -> None:\n    assert WHICH == "{which}"\n'
+        )
+        stacks[which] = Stack(root, name, 0)
+        init = stacks[which].run("shipyard", "init", "--no-verify")
+        assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+    one, two = stacks["one"], stacks["two"]
+    run_one: subprocess.Popen[str] | None = None
+    try:
+        assert two.run("inv", "docker-build", "--env", "test").returncode == 0
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+        run_one = subprocess.Popen(
+            [str(BIN / "nox"), "-s", "docker-test"],
+            cwd=one.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 300
+        while f"{name}-test-" not in docker("ps", "--format", "{{.Names}}").stdout:
+            assert run_one.poll() is None, run_one.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "checkout one's stack never started"
+            time.sleep(0.2)
+        # One's image is built and its stack is waiting for the migrate job: move the tag.
+        assert two.run("inv", "docker-build", "--env", "test").returncode == 0
+        moved = docker("image", "inspect", "--format", "{{.Id}}", f"{name}:test").stdout
+        output, _ = run_one.communicate(timeout=600)
+        assert run_one.returncode == 0, output[-3000:]
+        assert "2 passed" in output
+        two_image = docker("image", "inspect", "--format", "{{.Id}}", f"{name}:test").stdout
+        assert moved == two_image  # the shared tag was two's while one's suite ran
+        both = two.run("nox", "-s", "docker-test")
+        assert both.returncode == 0, both.stdout[-3000:] + both.stderr[-3000:]
+    finally:
+        if run_one is not None and run_one.poll() is None:
+            run_one.terminate()  # its own teardown runs on SIGTERM
+            run_one.communicate(timeout=120)
+        remove_everything(name)
+    assert one.leftovers() == {"containers": [], "networks": [], "volumes": []}

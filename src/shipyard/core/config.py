@@ -9,6 +9,7 @@ Dockerfiles and targets are not settings: Compose owns them (each service's
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tomllib
@@ -132,6 +133,11 @@ class Stack:
             if p.is_file()
         )
         return self.base_compose_file, overlay
+
+    @property
+    def checkout(self) -> str:
+        """Return this checkout's id: two copies of a project on one engine never share it."""
+        return hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:10]
 
     @property
     def base_compose_file(self) -> Path:

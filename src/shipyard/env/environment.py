@@ -64,9 +64,17 @@ class Image:
         """Return the tag (``latest`` when the name has none, as Docker reads it)."""
         return self.ref[len(self.repository) + 1 :] or "latest"
 
-    def tags(self, sha: str | None = None) -> list[str]:
-        """Return the tags a build gets: the name Compose runs, and one per commit."""
-        return [self.ref] + ([f"{self.repository}:{self.tag}-{sha}"] if sha else [])
+    def tags(self, sha: str | None = None, checkout: str | None = None) -> list[str]:
+        """Return the tags a build gets: the name Compose runs, one per commit, one per checkout."""
+        return (
+            [self.ref]
+            + ([f"{self.repository}:{self.tag}-{sha}"] if sha else [])
+            + ([self.at(checkout)] if checkout else [])
+        )
+
+    def at(self, checkout: str) -> str:
+        """Return the tag this checkout's build also gets, which no other checkout overwrites."""
+        return f"{self.repository}:{self.tag}-at-{checkout}"
 
     def same_build(self, other: Image) -> bool:
         """Tell whether ``other`` builds the same thing (services sharing one image)."""

@@ -92,6 +92,7 @@ def _options(ws: Workspace, *, no_cache: bool) -> BuildOptions:
         no_cache=no_cache,
         ca_bundle=ca_bundle,
         secrets=tuple(secret_specs(stack.build_secrets, os.environ)),
+        checkout=stack.checkout,
     )
 
 

@@ -114,6 +114,7 @@ class BuildOptions:
     no_cache: bool = False
     ca_bundle: Path | None = None
     secrets: tuple[str, ...] = ()
+    checkout: str | None = None  # each image is also tagged for this checkout (test runs)
 
     def secret_specs(self, image: Image) -> list[str]:
         """Return the ``--secret`` values of ``image``: the CA bundle, settings, Compose's."""
@@ -126,7 +127,7 @@ def build_command(image: Image, options: BuildOptions, cache: CachePlan | None =
     argv = ["docker", "build", "--file", display_path(image.dockerfile)]
     if image.target:
         argv += ["--target", image.target]
-    for tag in image.tags(options.sha):
+    for tag in image.tags(options.sha, options.checkout):
         argv += ["--tag", tag]
     for name, value in labels(image, options.project, options.sha).items():
         argv += ["--label", f"{name}={value}"]
@@ -172,7 +173,7 @@ def bake_definition(
         spec: dict[str, Any] = {
             "context": str(image.context),
             "dockerfile": str(image.dockerfile),
-            "tags": image.tags(options.sha),
+            "tags": image.tags(options.sha, options.checkout),
             "labels": labels(image, options.project, options.sha),
         }
         if image.target:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,14 +73,26 @@ class Run:
 
 
 def labels_overlay(
-    run: Run, services: Iterable[str], networks: Iterable[str], volumes: Iterable[str]
+    run: Run,
+    services: Iterable[str],
+    networks: Iterable[str],
+    volumes: Iterable[str],
+    images: Mapping[str, str] | None = None,
 ) -> str:
-    """Return a compose overlay adding the run's labels to every service, network and volume."""
+    """Return a compose overlay adding the run's labels to every service, network and volume.
+
+    ``images`` (service -> tag) points the services built here at this
+    checkout's own tags, which another checkout's build never moves.
+    """
     networks = {"default", *networks}
     volumes = set(volumes)
     labels = run.labels()
+    images = images or {}
     overlay = {
-        "services": {name: {"labels": labels} for name in sorted(services)},
+        "services": {
+            name: {"labels": labels, **({"image": images[name]} if name in images else {})}
+            for name in sorted(services)
+        },
         "networks": {name: {"labels": labels} for name in sorted(networks)},
     }
     if volumes:

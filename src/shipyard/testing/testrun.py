@@ -96,7 +96,7 @@ def suite_command(
     """
     service = environment.services[ws.stack.test_service]
     image = environment.image_of(ws.stack.test_service)
-    config = image_config(ws, image.ref) if image else {}
+    config = image_config(ws, image.at(ws.stack.checkout)) if image else {}
     command = [str(w) for w in service.get("command") or config.get("Cmd") or ["pytest"]]
     flags = [*results_flags(ws), *pytest_args]
     if runs_pytest_directly(command):
@@ -245,7 +245,15 @@ def throwaway_run(
     command, extra_env = suite_command(ws, environment, pytest_args)
     run = runs.Run(stack.project, environment.name, run_id or new_run_id())
     overlay_text = runs.labels_overlay(
-        run, environment.services, environment.networks, environment.volumes
+        run,
+        environment.services,
+        environment.networks,
+        environment.volumes,
+        images={
+            service: image.at(stack.checkout)
+            for image in environment.images
+            for service in image.services
+        },
     )
     with sigterm_as_interrupt(), runs.holding(run, overlay_text) as overlay:
         compose = compose_for(ws, environment, project=run.compose_project, extra_files=[overlay])

@@ -12,6 +12,7 @@ from invoke.context import Context, MockContext
 from invoke.exceptions import Exit
 from invoke.runners import Result
 
+from shipyard.core.config import load_stack
 from shipyard.tasks import images, namespace, stack
 from shipyard.tasks._edge import shipyard_task
 
@@ -40,10 +41,15 @@ BUILT = "docker image inspect --format '{{{{.Id}}}}' demo-app:{t}"  # --no-build
 TARGETS = {"dev": "development", "test": "test", "ci": "test", "prod": "production"}
 LABELS = "--label org.opencontainers.image.title=demo-app --label dev.shipyard.target={t} --label org.opencontainers.image.revision=abc1234"
 BUILD = (
-    "DOCKER_BUILDKIT=1 docker build --file docker/Dockerfile --target {t} --tag demo-app:{t} --tag demo-app:{t}-abc1234 "
+    "DOCKER_BUILDKIT=1 docker build --file docker/Dockerfile --target {t} --tag demo-app:{t} --tag demo-app:{t}-abc1234 --tag demo-app:{t}-at-{co} "
     + LABELS
     + " ."
 )
+
+
+def classic_build(t: str) -> str:
+    """Return the classic build of target ``t``, tagged for this checkout too."""
+    return BUILD.format(t=t, co=load_stack().checkout)
 
 
 def config(env: str, env_file: str | None = None) -> str:
@@ -140,7 +146,7 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
     """Read the model, build its one image once, up without Compose building, poll, print URLs."""
     c = context(
         {
-            BUILD.format(t="development"): Result(),
+            classic_build(t="development"): Result(),
             f"{DEV} {UP}": Result(),
             f"{DEV_Q} ps --all --format json": Result(HEALTHY),
         }
@@ -151,7 +157,7 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
         VERSION,
         VOLUMES["dev"],  # data created with other secrets? (none here)
         GIT,
-        BUILD.format(t="development"),
+        classic_build(t="development"),
         f"{DEV} {UP}",
         f"{DEV_Q} ps --all --format json",
         VOLUMES["dev"],  # the new volumes' secrets remembered (none here)
@@ -180,14 +186,14 @@ def test_dev_up_creates_the_env_file_on_first_use(
 def test_dev_up_dry_prints_and_waits_for_nothing(project: Path) -> None:
     """`inv --dry dev-up`: the same commands, no waiting, no file created (the example stands in)."""
     dev = DEV.replace("env/.env.dev", "env/.env.example")
-    c = context({BUILD.format(t="development"): Result(), f"{dev} {UP}": Result()}, dry=True)
+    c = context({classic_build(t="development"): Result(), f"{dev} {UP}": Result()}, dry=True)
     stack.dev_up(c)
     assert commands(c) == [
         config("dev", "env/.env.example"),
         VERSION,
         VOLUMES["dev"],
         GIT,
-        BUILD.format(t="development"),
+        classic_build(t="development"),
         f"{dev} {UP}",
     ]
     assert kwargs(c)[0]["dry"] is False  # the model query really ran
@@ -325,7 +331,7 @@ def test_test_up_uses_the_test_target_and_project() -> None:
     """`test-up` builds the test stage and starts the test project."""
     c = context(
         {
-            BUILD.format(t="test"): Result(),
+            classic_build(t="test"): Result(),
             f"{TEST} {UP}": Result(),
             f"{TEST_Q} ps --all --format json": Result(HEALTHY),
         }
@@ -335,7 +341,7 @@ def test_test_up_uses_the_test_target_and_project() -> None:
         VERSION,
         VOLUMES["test"],
         GIT,
-        BUILD.format(t="test"),
+        classic_build(t="test"),
         f"{TEST} {UP}",
     ]
 
@@ -353,7 +359,7 @@ def test_docker_build_every_image_of_every_environment(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No option: each environment's images, each name once, tagged with and without the sha."""
-    builds = [BUILD.format(t=t) for t in ("test", "development", "production")]
+    builds = [classic_build(t=t) for t in ("test", "development", "production")]
     c = context({b: Result() for b in builds})
     images.docker_build(c)
     assert commands(c) == [*_all_configs(), GIT, VERSION, *builds]
@@ -371,7 +377,7 @@ def test_docker_build_every_image_of_every_environment(
 @pytest.mark.usefixtures("project")
 def test_docker_build_one_target_without_cache() -> None:
     """--target production --no-cache: only that image, every layer rebuilt."""
-    expected = BUILD.format(t="production").replace(" .", " --no-cache .")
+    expected = classic_build(t="production").replace(" .", " --no-cache .")
     c = context({expected: Result()})
     images.docker_build(c, target="production", no_cache=True)
     assert commands(c) == [*_all_configs(), GIT, VERSION, expected]
@@ -380,7 +386,7 @@ def test_docker_build_one_target_without_cache() -> None:
 @pytest.mark.usefixtures("project")
 def test_docker_build_one_environment_and_service() -> None:
     """--env dev --service worker: the image the worker runs in dev."""
-    expected = BUILD.format(t="development")
+    expected = classic_build(t="development")
     c = context({expected: Result()})
     images.docker_build(c, env=["dev"], service="worker")
     assert commands(c) == [config("dev", "env/.env.example"), GIT, VERSION, expected]
@@ -404,7 +410,7 @@ def test_docker_build_names_the_images_when_nothing_matches(
 @pytest.mark.usefixtures("env_files")
 def test_rebuild_no_cache_then_recreates() -> None:
     """`rebuild --no-cache` rebuilds every layer, then brings the stack up again."""
-    build = BUILD.format(t="development").replace(" .", " --no-cache .")
+    build = classic_build(t="development").replace(" .", " --no-cache .")
     c = context(
         {
             build: Result(),
@@ -618,7 +624,7 @@ def test_docker_build_shares_layers_through_the_registry(
     """With cache-ref and --push-cache, the classic builder pushes its inline cache."""
     monkeypatch.setenv("SHIPYARD_CACHE_REF", "127.0.0.1:5000/demo-cache")
     cached = "127.0.0.1:5000/demo-cache:demo-app-test"
-    build = BUILD.format(t="test").replace(
+    build = classic_build(t="test").replace(
         " .", f" --build-arg BUILDKIT_INLINE_CACHE=1 --cache-from {cached} ."
     )
     tag = f"docker tag demo-app:test {cached}"

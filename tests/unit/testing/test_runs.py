@@ -46,6 +46,17 @@ def test_labels_overlay_covers_services_networks_and_volumes() -> None:
     }
 
 
+def test_a_runs_built_services_run_this_checkouts_tags() -> None:
+    """Another checkout's build moves the shared tag, never this checkout's own."""
+    images = {"api": "demo:test-at-0123456789", "tests": "demo:test-at-0123456789"}
+    data = yaml.safe_load(runs.labels_overlay(RUN, ["db", "api", "tests"], [], [], images))
+    assert data["services"]["db"] == {"labels": RUN.labels()}  # pulled: no image of ours
+    assert data["services"]["tests"] == {
+        "labels": RUN.labels(),
+        "image": "demo:test-at-0123456789",
+    }
+
+
 def test_holding_locks_while_alive_and_cleans_up() -> None:
     """While held the run is alive; afterwards the lock and overlay files are gone."""
     with runs.holding(RUN, "services: {}\n") as overlay:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError, ShipyardError, StackNotReady
 from shipyard.core.workspace import open_workspace
 from shipyard.env.environment import Environment
@@ -142,6 +143,8 @@ BUILD = [
     "test",
     "--tag",
     "demo-app:test",
+    "--tag",
+    "demo-app:test-at-{co}",
     "--label",
     "org.opencontainers.image.title=demo-app",
     "--label",
@@ -158,7 +161,12 @@ DANGLING = [
     "label=org.opencontainers.image.title=demo-app",
 ]
 PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
-INSPECT = ["docker", "image", "inspect", "--format", "{{json .Config}}", "demo-app:test"]
+INSPECT = ["docker", "image", "inspect", "--format", "{{json .Config}}", "demo-app:test-at-{co}"]
+
+
+def here(argv: list[str]) -> list[str]:
+    """Return ``argv`` with this checkout's id (the project folder's) in place of {co}."""
+    return [word.replace("{co}", load_stack().checkout) for word in argv]
 
 
 def test_passing_run_exact_commands(env: Environment) -> None:
@@ -170,8 +178,8 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         ["docker", "version", "--format", "{{.Server.Version}}"],  # once, before anything
         DANGLING,  # no run of this host died holding its lock: no sweep for leftovers
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
-        BUILD,
-        INSPECT,
+        here(BUILD),
+        here(INSPECT),
         compose("r1", "up", "--detach", "--remove-orphans", "--no-build", "db", "migrate", "redis"),
         compose("r1", "ps", "--all", "--format", "json"),
         compose(
@@ -302,7 +310,7 @@ def test_a_test_service_that_is_not_built_is_a_clear_error(stack: Path) -> None:
 
 def config_runner(config: dict[str, object]) -> FakeRunner:
     def script(argv: list[str]) -> tuple[int, str]:
-        return (0, json.dumps(config)) if argv == INSPECT else (0, "")
+        return (0, json.dumps(config)) if argv == here(INSPECT) else (0, "")
 
     return FakeRunner(script)
 
