@@ -112,11 +112,17 @@ class Container:
 
     @property
     def failed(self) -> bool:
-        """Exited non-zero, dead, or restarting (a crash a restart policy hides)."""
+        """Exited non-zero, dead, restarting (a crash a restart policy hides), or unhealthy.
+
+        Unhealthy is Docker's verdict after the start period and every retry
+        failed, as ``docker compose up --wait`` reads it: a worker whose process
+        died under a reloader that lives on is one.
+        """
         return (
             (self.state == "exited" and self.exit_code != 0)
             or self.state == "dead"
             or self.restarting
+            or self.health == "unhealthy"
         )
 
     def describe(self) -> str:

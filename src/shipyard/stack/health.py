@@ -168,8 +168,11 @@ def wait_until_ready(
                 say(f"{who} {what} after {clock() - started:.1f}s")
         failed = [c for c in containers if c.failed]
         if failed:
+            sick = all(c.health == "unhealthy" for c in failed)
             raise StackNotReady(
-                f"{names(failed)} stopped", details=diagnose(runner, compose, failed), tip=logs_tip
+                f"{names(failed)} {'failed its health check' if sick else 'stopped'}",
+                details=diagnose(runner, compose, failed),
+                tip=logs_tip,
             )
         pending = not_ready(containers, jobs)
         if containers and not pending:

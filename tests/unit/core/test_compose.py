@@ -185,7 +185,7 @@ def test_parse_ps_empty() -> None:
             Container("1", "n", "s", "running", "unhealthy", 0),
             False,
             False,
-            False,
+            True,
             "running (unhealthy)",
         ),
         (Container("1", "n", "s", "exited", "", 0), False, True, False, "exited (0)"),

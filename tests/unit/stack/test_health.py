@@ -123,8 +123,8 @@ def test_failed_job_fails_at_once_with_exit_code_and_logs() -> None:
     )
 
 
-def test_timeout_names_the_service_with_its_last_health_check_and_logs() -> None:
-    """At the deadline the unhealthy service is named and diagnosed."""
+def test_an_unhealthy_service_fails_at_once_with_its_last_check_and_logs() -> None:
+    """Docker's unhealthy (start period over, every retry failed) ends the wait, diagnosed."""
     health = json.dumps(
         {
             "Status": "unhealthy",
@@ -142,7 +142,8 @@ def test_timeout_names_the_service_with_its_last_health_check_and_logs() -> None
     clock = Clock()
     with pytest.raises(StackNotReady) as caught:
         waiter(runner, clock, timeout=3)()
-    assert caught.value.message == "timed out after 3s waiting for api (running (unhealthy))"
+    assert caught.value.message == "api (running (unhealthy)) failed its health check"
+    assert clock.now == 0.0
     assert caught.value.details == (
         "api: running (unhealthy)\n"
         "  last health check: exit 1: unreachable: refused\n"
