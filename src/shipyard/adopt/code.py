@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -288,14 +289,21 @@ def _code_text(root: Path) -> str:
     )
 
 
-def prepare_step(root: Path, kind: str) -> Found:
+def prepare_step(
+    root: Path, kind: str, app: str = "", deps: Mapping[str, str] | None = None
+) -> Found:
     """Return the one-shot step before tests or start (migrations), or ''."""
     if kind == "django":
         manage = manage_py(root) or "manage.py"
         return Found(f"python {manage} migrate --noinput", f"Django: {manage} migrate")
     if (root / "alembic.ini").is_file():
         return Found("alembic upgrade head", "alembic.ini")
-    return Found("", "no migration tool found (an alembic.ini, or Django)")
+    # Flask-Migrate keeps Alembic under migrations/ and runs it through the app.
+    if kind == "flask" and app and (root / "migrations/alembic.ini").is_file():
+        declared = (deps or {}).get("flask-migrate", "the code")
+        where = f"migrations/alembic.ini, flask-migrate in {declared}"
+        return Found(f"FLASK_APP={shlex.quote(app)} flask db upgrade", where)
+    return Found("", "no migration tool found (an alembic.ini, Flask-Migrate's, or Django)")
 
 
 # The libraries that run background work: each found as a dependency with no command.

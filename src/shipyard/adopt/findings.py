@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from shipyard.adopt import code, detect, evidence, render, variables
 
@@ -269,9 +270,31 @@ def _server(root: Path, deps: Mapping[str, str], kind: str) -> detect.Found:
     return detect.Found([pinned], f"{server} is not a dependency")
 
 
+def _app(kind: str, app: detect.Found, image: Mapping[str, Any]) -> detect.Found:
+    """Return the app; when reading found the framework but none, the one its own image serves."""
+    return (
+        detect.Found(*image["app"]) if kind != "none" and not app.value and "app" in image else app
+    )
+
+
+def _beat_in_tmp(command: str) -> str:
+    """Return a Celery beat command with its schedule file in /tmp (the prod root is read-only).
+
+    Beat writes ``celerybeat-schedule`` in its working folder unless told: in
+    production that is a read-only /app, in development the user's checkout.
+    """
+    words = command.split()
+    beat = "celery" in command and "beat" in words
+    told = any(w.split("=")[0] in {"-s", "--schedule", "-S", "--scheduler"} for w in words)
+    return f"{command} --schedule /tmp/celerybeat-schedule" if beat and not told else command
+
+
 def _how_it_runs(root: Path, deps: Mapping[str, str], app: str) -> dict[str, detect.Found]:
     """Return what the app writes beside its code, its workers and its health route."""
-    own = evidence.worker_processes(root)
+    own = {
+        k: (_beat_in_tmp(command), where)
+        for k, (command, where) in evidence.worker_processes(root).items()
+    }
     workers = (
         detect.Found(
             {(f"{k}-worker" if k in render.RESERVED_SERVICES else k): v[0] for k, v in own.items()},
@@ -301,6 +324,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     build, runtime = detect.system_packages(deps)
     image = evidence.own_image(root)
     setup = evidence.steps_before_tests(root)
+    app = _app(kind.value, app, image)
     found = {
         "python": detect.python_version(root),
         "toolchain": tool,
@@ -311,17 +335,14 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "scm-version": detect.scm_version(root),
         "test-dependencies": detect.test_dependencies(root, tool.value),
         "framework": kind,
-        # Static reading found the framework but no app: the one its own image serves.
-        "app": detect.Found(*image["app"])
-        if kind.value != "none" and not app.value and "app" in image
-        else app,
+        "app": app,
         "port": detect.Found(*image["port"])
         if "port" in image
         else detect.Found(8000, "shipyard's default"),
         "services": _with_compose(services, evidence.compose_services(root)),
         "prepare": _prestart(setup)
         or (detect.Found(*image["prepare"]) if "prepare" in image else None)
-        or code.prepare_step(root, kind.value),
+        or code.prepare_step(root, kind.value, app.value, deps),
         "test-command": test_command(root),
         "test-setup": test_setup(setup),
         "context-ignore": detect.context_ignores(root),

@@ -354,3 +354,36 @@ def test_an_example_value_on_localhost_points_at_the_stacks_service() -> None:
     assert findings.service_environment(["redis"], ["CELERY_RESULT_BACKEND"], deps) == {
         "CELERY_RESULT_BACKEND": "redis://redis:6379/0"
     }
+
+
+def test_a_beat_from_the_project_keeps_its_schedule_in_tmp(tmp_path: Path) -> None:
+    """Beat writes its schedule where it runs: /app is read-only in prod, the checkout in dev."""
+    write_tree(
+        tmp_path,
+        {
+            "Procfile": "beat: celery -A app.celery beat -l info\n"
+            "dbbeat: celery -A app beat --scheduler django_celery_beat.schedulers:DatabaseScheduler\n"
+            "own: celery -A app beat -s /var/run/beat\n",
+        },
+    )
+    assert findings.findings(tmp_path)["workers"].value == {
+        "beat": "celery -A app.celery beat -l info --schedule /tmp/celerybeat-schedule",
+        "dbbeat": "celery -A app beat --scheduler django_celery_beat.schedulers:DatabaseScheduler",
+        "own": "celery -A app beat -s /var/run/beat",
+    }
+
+
+def test_flask_migrate_is_the_prepare_step(tmp_path: Path) -> None:
+    """migrations/alembic.ini with a Flask app: `flask db upgrade` through the app."""
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "flask\nflask-migrate\n",
+            "migrations/alembic.ini": "[alembic]\n",
+            "web/__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+        },
+    )
+    assert findings.findings(tmp_path)["prepare"] == detect.Found(
+        "FLASK_APP='web:create_app()' flask db upgrade",
+        "migrations/alembic.ini, flask-migrate in requirements.txt",
+    )
