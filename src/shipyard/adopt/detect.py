@@ -154,15 +154,6 @@ def dependencies(root: Path) -> dict[str, str]:
     return found
 
 
-def locked_version(root: Path, name: str) -> str | None:
-    """Return the version uv.lock or poetry.lock pins ``name`` to, if either does."""
-    for lock in ("uv.lock", "poetry.lock"):
-        for package in read_toml(root / lock).get("package", []):
-            if normalize(str(package.get("name", ""))) == name and package.get("version"):
-                return str(package["version"])
-    return None
-
-
 def _setup_requirements(root: Path) -> list[str]:
     cfg = _setup_cfg(root)
     found = []

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, evidence, render, variables
+from shipyard.adopt import code, detect, evidence, render, variables, versions
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
@@ -262,7 +262,7 @@ def _server(root: Path, deps: Mapping[str, str], kind: str) -> detect.Found:
         return detect.Found([], "no server to add")
     if code.is_runtime(server, deps):
         return detect.Found([], f"{server} is a dependency")
-    version = detect.locked_version(root, server)
+    version = versions.locked_version(root, server)
     pinned = f"{server}=={version}" if version else server
     if server in deps:
         why = f"{server} is a development dependency only ({deps[server]}): the image needs it"

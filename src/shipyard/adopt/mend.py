@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard.adopt import versions
 from shipyard.adopt.plan import toml_value
 from shipyard.core.config import SETTINGS_FILE, read_settings
 
@@ -132,13 +133,27 @@ def _test_tool(root: Path, output: str, current: list[str]) -> Mend | None:
     )
 
 
+# A package that must match another's version exactly (psycopg's C and binary builds).
+COMPANIONS = {"psycopg-binary": "psycopg", "psycopg-c": "psycopg"}
+
+
+def _pinned(root: Path, distribution: str) -> str:
+    """Return ``distribution``, pinned to its companion's version when the project pins that."""
+    companion = COMPANIONS.get(distribution)
+    version = versions.pinned_version(root, companion) if companion else None
+    return f"{distribution}=={version}" if version else distribution
+
+
 def _runtime_package(root: Path, output: str, current: list[str]) -> Mend | None:
     modules = [m for m in MISSING_MODULE.findall(output) if not _own_module(root, m)]
-    new = [_distribution(m) for m in modules if _distribution(m) not in current]
+    names = {p.split("==")[0] for p in current}
+    new = [_distribution(m) for m in modules if _distribution(m) not in names]
     if not new:
         return None
     return Mend(
-        "extra-packages", [*current, new[-1]], f"the app imports {modules[-1]}, not installed"
+        "extra-packages",
+        [*current, _pinned(root, new[-1])],
+        f"the app imports {modules[-1]}, not installed",
     )
 
 

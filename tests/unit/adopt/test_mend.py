@@ -75,6 +75,17 @@ def test_the_app_missing_a_module_is_a_runtime_package(tmp_path: Path) -> None:
     )
 
 
+def test_psycopgs_binary_build_is_pinned_to_the_projects_psycopg(tmp_path: Path) -> None:
+    """An unpinned psycopg-binary (3.3.9 beside psycopg 3.2.1) broke every connection."""
+    (tmp_path / "requirements.txt").write_text("Flask==3.0.3\npsycopg[pool]==3.2.1\n")
+    output = "ImportError: no pq wrapper available.\nNo module named 'psycopg_binary'"
+    assert mend.diagnose(tmp_path, "app", output, {"extra-packages": []}) == mend.Mend(
+        "extra-packages", ["psycopg-binary==3.2.1"], "the app imports psycopg_binary, not installed"
+    )
+    settings = {"extra-packages": ["psycopg-binary==3.2.1"]}
+    assert mend.diagnose(tmp_path, "app", output, settings) is None  # added once
+
+
 def test_pydantic_fields_get_a_value_of_the_type_their_error_names(tmp_path: Path) -> None:
     env = {"FIRST_SUPERUSER": "", "MAX_ITEMS": "", "APP_PROJECT_NAME": ""}
     found = mend.diagnose(tmp_path, "prepare", PYDANTIC, {"env": env})
