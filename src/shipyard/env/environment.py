@@ -126,6 +126,21 @@ class Environment:
         )
 
     @property
+    def started(self) -> frozenset[str]:
+        """Return the services ``up`` starts: those with no profile, or a chosen one."""
+        chosen = set(self.profiles)
+        return frozenset(
+            name
+            for name, spec in self.services.items()
+            if not (spec or {}).get("profiles") or chosen & set(spec["profiles"])
+        )
+
+    @property
+    def started_images(self) -> tuple[Image, ...]:
+        """Return the images of the services ``up`` starts (not a test profile's image)."""
+        return tuple(image for image in self.images if self.started & set(image.services))
+
+    @property
     def jobs(self) -> frozenset[str]:
         """Return the one-shot jobs: services others wait for to complete successfully."""
         return job_services(self.services)

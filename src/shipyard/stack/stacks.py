@@ -142,7 +142,7 @@ def _require_built(ws: Workspace, environment: Environment) -> None:
     """Stop before Compose creates anything when an image it should run was never built."""
     if ws.runner.dry:
         return
-    for image in environment.images:
+    for image in environment.started_images:
         found = ws.runner.run(
             ["docker", "image", "inspect", "--format", "{{.Id}}", image.ref],
             capture=True,
@@ -175,8 +175,8 @@ def up(
     ws.require_engine()
     datavolumes.check(ws, environment)  # data made with other secrets: stop before the build
     with _one_at_a_time(ws, environment, "up"):
-        if build:
-            build_images(ws, environment.images, no_cache=no_cache)
+        if build:  # what `up` starts: the tests profile's image is docker-test's to build
+            build_images(ws, environment.started_images, no_cache=no_cache)
         else:
             _require_built(ws, environment)
         containers = start(

@@ -216,3 +216,15 @@ def test_a_stale_env_file_is_named_by_env_check_before_composes_errors(project: 
         "    env/.env.dev: NEW_KEY is missing (the contract has it at line 3): add it\n"
         "TIP: fix each line above, then run 'inv env-check --env dev'"
     )
+
+
+def test_up_builds_only_the_images_of_the_services_it_starts(project: Path) -> None:
+    """The tests service (profile tests) is docker-test's: `up` neither builds nor needs it."""
+    app = Image("demo:production", project, project / "Dockerfile", "production", services=("app",))
+    tests = Image("demo:test", project, project / "Dockerfile", "test", services=("tests",))
+    runner = Image("demo:runner", project, project / "Dockerfile", "runner", services=("runner",))
+    services = {"app": {}, "tests": {"profiles": ["tests"]}, "runner": {"profiles": ["etl"]}}
+    env = environment(project, "dev", services, images=(app, tests, runner))
+    assert env.started_images == (app,)
+    with_etl = environment(project, "dev", services, images=(app, tests, runner), profiles=("etl",))
+    assert with_etl.started_images == (app, runner)
