@@ -239,7 +239,8 @@ def test_init_over_a_changed_file_refuses_then_force_restores(tmp_path: Path) ->
     refused = stack.run("shipyard", "init", "--no-verify")
     assert refused.returncode == 1
     assert refused.stderr.startswith(
-        "ERROR: 1 file(s) exist and differ from what init writes: docker/Dockerfile"
+        "ERROR: 1 generated file(s) differ from what the settings give now (a settings change, "
+        "or an edit of the file): docker/Dockerfile"
     )
     assert "TIP: run 'shipyard init --force'" in refused.stderr
     assert "Traceback" not in refused.stderr

@@ -405,7 +405,8 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
     if conflicts and not force:
         names = ", ".join(s.path for s in conflicts)
         raise ConfigError(
-            f"{len(conflicts)} file(s) exist and differ from what init writes: {names}",
+            f"{len(conflicts)} generated file(s) differ from what the settings give now (a "
+            f"settings change, or an edit of the file): {names}",
             tip="run 'shipyard init --force' to replace them, or list them under "
             "skip in the init settings to keep your own; nothing was written",
         )
