@@ -387,3 +387,20 @@ def test_flask_migrate_is_the_prepare_step(tmp_path: Path) -> None:
         "FLASK_APP='web:create_app()' flask db upgrade",
         "migrations/alembic.ini, flask-migrate in requirements.txt",
     )
+
+
+def test_a_dockerfile_under_compose_is_read_when_it_builds_from_python(tmp_path: Path) -> None:
+    """compose/local/flask/Dockerfile says the Python; compose/production/nginx's port is not ours."""
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "flask\n",
+            "compose/local/flask/Dockerfile": "FROM python:3.11-slim-buster\nRUN pip install x\n",
+            "compose/production/nginx/Dockerfile": "FROM nginx:1.25\nEXPOSE 80\n",
+        },
+    )
+    assert [p.relative_to(tmp_path).as_posix() for p, _ in detect.own_dockerfiles(tmp_path)] == [
+        "compose/local/flask/Dockerfile"
+    ]
+    assert detect.python_version(tmp_path).value == "3.11"
+    assert findings.findings(tmp_path)["port"].value == 8000
