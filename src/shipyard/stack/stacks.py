@@ -10,7 +10,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,6 +21,7 @@ from shipyard.core.errors import (
     CommandFailed,
     CommandTimedOut,
     ConfigError,
+    ShipyardError,
     StackNotReady,
     did_you_mean,
 )
@@ -179,9 +180,17 @@ def up(
             build_images(ws, environment.started_images, no_cache=no_cache)
         else:
             _require_built(ws, environment)
-        containers = start(
-            ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale
-        )
+        try:
+            containers = start(
+                ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale
+            )
+        except BaseException:
+            # A first start that never became healthy still made its data with these
+            # secrets: remember them, so a regenerated env file meets the drift check.
+            if not ws.runner.dry:
+                with suppress(ShipyardError):
+                    datavolumes.remember(ws, environment)
+            raise
         if not ws.runner.dry:
             datavolumes.remember(ws, environment)
     return containers

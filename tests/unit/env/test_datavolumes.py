@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.core.errors import ConfigError
+from shipyard.core.errors import ConfigError, ShipyardError
 from shipyard.core.workspace import open_workspace
 from shipyard.env import datavolumes
 from shipyard.env.environment import Environment
@@ -159,3 +159,25 @@ def test_yes_deletes_and_forgets(project: Path, private_state: Path) -> None:
     )
     assert DOWN in runner.argvs
     assert "demo-app-dev_db-data" not in (private_state / "shipyard/volumes.json").read_text()
+
+
+def test_a_first_start_that_never_became_healthy_remembers_its_data(
+    project: Path, private_state: Path
+) -> None:
+    """The db made its data with this password even though the app never became healthy."""
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        if argv == LIST:
+            return 0, "demo-app-dev_db-data\tdb-data\n"
+        if "up" in argv:
+            return 1, "dependency failed to start: container demo-app-dev-api-1 is unhealthy"
+        return 0, ""
+
+    (project / "env/.env.example").write_text(ENV_DEV.format(password=""))
+    ws = open_workspace(FakeRunner(script))
+    with pytest.raises(ShipyardError) as caught:
+        stacks.up(ws, dev(project, "first-password"), build=False)
+    assert caught.value.message == "the dev stack did not start ('up' exited 1)"
+    assert "POSTGRES_PASSWORD" in (private_state / "shipyard/volumes.json").read_text()
+    with pytest.raises(ConfigError, match="created with another POSTGRES_PASSWORD"):
+        datavolumes.check(ws, dev(project, "second-password"))
