@@ -9,6 +9,7 @@ a service is unhealthy, never *why*.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Collection
 from typing import Protocol
@@ -18,7 +19,8 @@ from shipyard.core.errors import StackNotReady, tail
 from shipyard.core.process import Runner
 
 Compose = Callable[..., list[str]]
-LOG_TAIL = 20
+LOG_TAIL = 20  # lines shown
+LOG_READ = 200  # lines read, so that a run of repeats folds into one
 
 
 def list_containers(runner: Runner, compose: Compose) -> list[Container]:
@@ -49,6 +51,27 @@ def last_health_output(runner: Runner, container: Container | str) -> str:
     return f"exit {last.get('ExitCode')}: {output}" if output else f"exit {last.get('ExitCode')}"
 
 
+def folded(lines: list[str]) -> list[str]:
+    """Return ``lines`` with each run of repeats (the same but for digits) folded into one.
+
+    Celery printed 20 lines of ``WARNING/MainProcess] ^`` before the error
+    that mattered: the tail showed only them.
+    """
+    out: list[str] = []
+    repeats = 0
+    for line in [*lines, None]:
+        same = line is not None and out and re.sub(r"\d", "", line) == re.sub(r"\d", "", out[-1])
+        if same:
+            repeats += 1
+            continue
+        if repeats:
+            out.append(f"(the line above {repeats} more time{'s' if repeats > 1 else ''})")
+            repeats = 0
+        if line is not None:
+            out.append(line)
+    return out
+
+
 def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> str:
     """Describe each container: state, last health-check output, log tail."""
     parts = []
@@ -59,13 +82,13 @@ def diagnose(runner: Runner, compose: Compose, containers: list[Container]) -> s
             lines.append(f"  last health check: {tail(check, 5)}")
         logs = runner.run(
             compose(
-                "logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_TAIL), container.service
+                "logs", "--no-color", "--no-log-prefix", "--tail", str(LOG_READ), container.service
             ),
             capture=True,
             check=False,
             query=True,
         )
-        text = tail(logs.stdout + logs.stderr, LOG_TAIL)
+        text = tail("\n".join(folded((logs.stdout + logs.stderr).splitlines())), LOG_TAIL)
         if text:
             lines.append(f"  last {LOG_TAIL} log lines:")
             lines += [f"    {line}" for line in text.splitlines()]

@@ -7,6 +7,7 @@ import pytest
 
 from shipyard.core.compose import Container
 from shipyard.core.errors import StackNotReady
+from shipyard.stack import health
 from shipyard.stack.health import wait_until_ready
 from tests.unit.fakes import FakeRunner
 
@@ -119,7 +120,7 @@ def test_failed_job_fails_at_once_with_exit_code_and_logs() -> None:
     )
     assert clock.now == 0.0
     assert runner.argvs[-1] == compose(
-        "logs", "--no-color", "--no-log-prefix", "--tail", "20", "migrate"
+        "logs", "--no-color", "--no-log-prefix", "--tail", "200", "migrate"
     )
 
 
@@ -214,3 +215,16 @@ def test_a_service_without_a_check_is_ready_once_it_has_run_the_settle_time() ->
     said: list[str] = []
     waiter(runner, clock)(say=said.append)
     assert said == ["beat running after 2.0s"]
+
+
+def test_a_run_of_repeated_log_lines_folds_into_one() -> None:
+    """The error after 18 warning lines is in the tail, the warnings folded."""
+    warning = "[2026-12-02 19:01:{:02d}: WARNING/MainProcess] ^"
+    lines = ["booting", *(warning.format(n) for n in range(18)), "PermissionError: /app/x"]
+    assert health.folded(lines) == [
+        "booting",
+        warning.format(0),
+        "(the line above 17 more times)",
+        "PermissionError: /app/x",
+    ]
+    assert health.folded(["a", "a"]) == ["a", "(the line above 1 more time)"]
