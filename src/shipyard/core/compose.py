@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ class Container:
     exit_code: int
     ports: tuple[Port, ...] = ()
     status: str = ""  # "Up 5 seconds (healthy)", "Restarting (3) 1 second ago"
+    created: datetime | None = None  # when Compose created it
 
     @property
     def up_seconds(self) -> float:
@@ -134,6 +136,14 @@ class Container:
         return f"{self.state} ({self.health})" if self.health else self.state
 
 
+def _created(text: object) -> datetime | None:
+    """Parse Compose's ``CreatedAt`` (``2026-12-02 19:24:33 +0000 UTC``), or None."""
+    try:
+        return datetime.strptime(" ".join(str(text).split()[:3]), "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return None
+
+
 def parse_ps(output: str) -> list[Container]:
     """Parse ``docker compose ps --format json`` (a JSON array, or one object a line)."""
     text = output.strip()
@@ -152,6 +162,7 @@ def parse_ps(output: str) -> list[Container]:
             health=str(row.get("Health", "")).lower(),
             exit_code=int(row.get("ExitCode") or 0),
             status=str(row.get("Status", "")),
+            created=_created(row.get("CreatedAt")),
             ports=tuple(
                 Port(str(p.get("URL", "")), int(p["PublishedPort"]), int(p.get("TargetPort", 0)))
                 for p in row.get("Publishers") or []

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from shipyard.core.errors import (
     StackNotReady,
     did_you_mean,
 )
+from shipyard.core.process import Runner
 from shipyard.core.workspace import Workspace, display_path, git_ignored
 from shipyard.env import datavolumes, envcheck, envfiles
 from shipyard.env.environment import Environment, project_name, scale_args
@@ -95,6 +97,7 @@ def start(
     tip = tip or logs_tip(env)
     limit = ws.stack.timeout if timeout is None else timeout
     deadline = time.monotonic() + limit
+    attempt = datetime.now(UTC)
     try:
         # shipyard builds the images itself (bake or build); Compose only runs them.
         up_args = ["up", "--detach", "--remove-orphans", "--no-build"]
@@ -109,15 +112,16 @@ def start(
             raise
         taken = _port_taken(exc.stdout + exc.stderr)
         if taken:
-            runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+            kept = _undo_attempt(runner, compose, attempt)
             where = ", ".join(display_path(path) for path in environment.env_files)
             raise StackNotReady(
                 f"a port the {env} stack publishes is already taken: {taken}",
+                details=kept,
                 tip=f"stop whatever listens there, or change the port in {where or 'its env file'}",
             ) from None
         image = _not_pulled(exc.stdout + exc.stderr)
         if image:
-            runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+            _undo_attempt(runner, compose, attempt)
             raise StackNotReady(
                 f"the {env} stack did not start: the image {image} is not on this engine "
                 "and could not be pulled",
@@ -137,6 +141,25 @@ def start(
         logs_tip=tip,
         say=ws.say,
     )
+
+
+def _undo_attempt(runner: Runner, compose: health.Compose, attempt: datetime) -> str:
+    """Remove what a failed start created, unless the stack ran before it; say which.
+
+    A stack that was running (a port changed in its env file, then taken)
+    is left as Compose left it: removing it would stop what worked.
+    """
+    containers = health.list_containers(runner, compose)
+    # Compose says the second it created a container: that second counts as this attempt.
+    since = attempt.replace(microsecond=0) - timedelta(seconds=1)
+    before = [c.service for c in containers if c.created and c.created < since]
+    if before:
+        return (
+            f"the stack was running before this attempt: left as it is ({', '.join(before)}); "
+            "a service whose port changed is stopped until it starts on a free one"
+        )
+    runner.run(compose("down", "--remove-orphans"), capture=True, check=False)
+    return ""
 
 
 def _require_built(ws: Workspace, environment: Environment) -> None:
