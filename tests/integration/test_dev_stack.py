@@ -183,6 +183,33 @@ def test_port_taken_is_named_and_nothing_leaks(stack: Stack) -> None:
     docker("volume", "rm", f"{stack.name}-dev_db-data", f"{stack.name}-dev_redis-data", check=False)
 
 
+def test_a_port_changed_to_a_taken_one_leaves_the_running_stack(stack: Stack) -> None:
+    """The dev stack runs; API_PORT is changed to a taken port: the stack is not removed."""
+    import socket  # noqa: PLC0415
+
+    env_dev = stack.root / "env/.env.dev"
+    before = env_dev.read_text()
+    try:
+        up = stack.run("inv", "dev-up", "--no-build")
+        assert up.returncode == 0, up.stderr[-3000:]
+        with socket.socket() as blocker:
+            blocker.bind(("127.0.0.1", 0))
+            blocker.listen()
+            taken = blocker.getsockname()[1]
+            env_dev.write_text(before.replace(f"API_PORT={stack.api_port}", f"API_PORT={taken}"))
+            again = stack.run("inv", "dev-up", "--no-build")
+        assert again.returncode == 1
+        assert "ERROR: a port the dev stack publishes is already taken" in again.stderr
+        assert "the stack was running before this attempt: left as it is" in again.stderr
+        assert "Traceback" not in again.stderr
+        running = {row["Service"] for row in stack.compose_ps("dev") if row["State"] == "running"}
+        assert {"db", "redis", "worker"} <= running  # what worked still works
+    finally:
+        env_dev.write_text(before)
+        stack.run("inv", "dev-down", "--volumes", "--yes")
+    assert stack.leftovers(f"{stack.name}-dev")["containers"] == []
+
+
 def test_env_explain_against_real_compose(stack: Stack) -> None:
     """Compose's own resolved model: the shell beats the env file, secrets stay redacted."""
     import json  # noqa: PLC0415
