@@ -67,6 +67,8 @@ KINDS = [
     ),
     Kind("celery-rabbitmq", "shipyard.toml", 3, ("shipyard.toml",)),
     Kind("uv-workspace", "pyproject.toml", 1, ()),
+    # Its own TEST_RUNNER through manage.py test, as its CI: JUnit from Django's runner.
+    Kind("django-runner", "shipyard.toml", 3, ("shipyard.toml",)),
 ]
 COMMON = (
     "docker/Dockerfile",
@@ -142,6 +144,9 @@ def test_init_adopts_each_kind_and_its_suite_passes_in_the_image(
     assert suite is not None
     assert (int(suite.get("tests", "0")), int(suite.get("failures", "0"))) == (kind.tests, 0)
     assert int(suite.get("errors", "0")) == 0
+    if kind.fixture == "django-runner":  # one skipped, as `python manage.py test` says natively
+        assert int(suite.get("skipped", "0")) == 1
+        assert "Ran 3 tests" in test.stdout + test.stderr
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
 
     # A server's production image: base + venv + code + at most 2 MB, no apt in its lineage

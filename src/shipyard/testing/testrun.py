@@ -69,6 +69,23 @@ def runs_pytest_directly(command: Sequence[str]) -> bool:
     )
 
 
+# Django's runner writes JUnit through shipyard's runner class, mounted read-only.
+JUNIT_RUNNER = "shipyard_junit.Runner"
+JUNIT_MOUNT = "/opt/shipyard-junit"
+JUNIT_SOURCE = Path(__file__).resolve().parent / "container"
+
+
+def runs_django_tests_directly(command: Sequence[str]) -> bool:
+    """Tell whether ``command`` is ``[python] manage.py test ...`` with no runner of its own."""
+    names = [Path(word).name for word in command]
+    direct = bool(command) and Path(command[0]).name not in SHELLS
+    return (
+        direct
+        and any(a == "manage.py" and b == "test" for a, b in itertools.pairwise(names))
+        and not any(w == "--testrunner" or w.startswith("--testrunner=") for w in command)
+    )
+
+
 def image_config(ws: Workspace, ref: str) -> dict[str, Any]:
     """Return an image's ``Config`` (Cmd, Env...), or {} when it cannot be read (dry runs)."""
     found = ws.runner.run(
@@ -102,6 +119,14 @@ def suite_command(
     if runs_pytest_directly(command):
         return [*command, *flags], {}
     image_env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
+    if runs_django_tests_directly(command):
+        own_path = (service.get("environment") or {}).get("PYTHONPATH") or image_env.get(
+            "PYTHONPATH", ""
+        )
+        return [*command, "--testrunner", JUNIT_RUNNER, *pytest_args], {
+            "SHIPYARD_JUNIT_XML": f"{RESULTS_IN_CONTAINER}/junit.xml",
+            "PYTHONPATH": ":".join(p for p in (JUNIT_MOUNT, own_path) if p),
+        }
     own = (service.get("environment") or {}).get("PYTEST_ADDOPTS")
     addopts = own if own is not None else image_env.get("PYTEST_ADDOPTS", "")
     return command, {"PYTEST_ADDOPTS": shlex.join([*shlex.split(addopts or ""), *flags])}
@@ -286,7 +311,8 @@ def throwaway_run(
             _teardown(ws, compose, container, run, failed=True)
             raise
         _teardown(ws, compose, container, run, failed=status != 0)
-        if suite and not re.search(r"\bpy\.?test\b", " ".join(command)):
+        junit = JUNIT_RUNNER in command or re.search(r"\bpy\.?test\b", " ".join(command))
+        if suite and not junit:
             _note_no_junit(ws, command, results)
         return Outcome(status, output, tuple(command))
 
@@ -343,6 +369,7 @@ def _run_suite(
             "--name",
             container,
             *(f"--env={k}={v}" for k, v in extra_env.items()),
+            *(["--volume", f"{JUNIT_SOURCE}:{JUNIT_MOUNT}:ro"] if JUNIT_RUNNER in command else []),
             ws.stack.test_service,
             *command,
         ),

@@ -408,8 +408,8 @@ def test_a_run_starts_without_the_reports_of_an_earlier_one(tmp_path: Path) -> N
 
 
 def test_a_runner_that_writes_no_junit_leaves_a_note_in_results(stack: Path) -> None:
-    """`manage.py test` writes no JUnit: results/ says so rather than holding nothing."""
-    services = {"tests": {"profiles": ["tests"], "command": ["python", "manage.py", "test"]}}
+    """Unittest's own runner writes no JUnit: results/ says so rather than holding nothing."""
+    services = {"tests": {"profiles": ["tests"], "command": ["python", "-m", "unittest"]}}
     env = environment(stack, "test", services, images=(app_image(stack),))
     ws = open_workspace(config_runner({}))
     (ws.stack.results_dir / "junit.xml").parent.mkdir(parents=True, exist_ok=True)
@@ -419,5 +419,45 @@ def test_a_runner_that_writes_no_junit_leaves_a_note_in_results(stack: Path) -> 
     note = (ws.stack.results_dir / "NO-JUNIT.txt").read_text()
     assert note == (
         "no results/junit.xml: the test command does not run pytest "
-        "(python manage.py test); its runner reported above\n"
+        "(python -m unittest); its runner reported above\n"
     )
+
+
+def test_djangos_runner_gets_a_junit_writing_runner_mounted(stack: Path) -> None:
+    """`manage.py test`: the project's runner with a JUnit-writing unittest runner, mounted."""
+    services = {
+        "tests": {
+            "profiles": ["tests"],
+            "command": ["python", "manage.py", "test", "--parallel", "1"],
+            "environment": {"PYTHONPATH": "/app/src"},
+        }
+    }
+    env = environment(stack, "test", services, images=(app_image(stack),))
+    runner = config_runner({})
+    ws = open_workspace(runner)
+    assert testrun.suite_command(ws, env, ["app.tests"]) == (
+        [
+            "python",
+            "manage.py",
+            "test",
+            "--parallel",
+            "1",
+            "--testrunner",
+            "shipyard_junit.Runner",
+            "app.tests",
+        ],
+        {
+            "SHIPYARD_JUNIT_XML": "/tmp/shipyard-results/junit.xml",
+            "PYTHONPATH": "/opt/shipyard-junit:/app/src",
+        },
+    )
+    assert testrun.docker_test(ws, env, [], run_id="r8") == 0
+    run = next(argv for argv in runner.argvs if "--no-deps" in argv and "run" in argv)
+    mount = run[run.index("--volume") + 1]
+    assert mount == f"{testrun.JUNIT_SOURCE}:/opt/shipyard-junit:ro"
+    assert (testrun.JUNIT_SOURCE / "shipyard_junit.py").is_file()
+    # A runner the project names itself is left alone, as is one a shell runs.
+    assert not testrun.runs_django_tests_directly(
+        ["python", "manage.py", "test", "--testrunner=x.R"]
+    )
+    assert not testrun.runs_django_tests_directly(["sh", "-c", "python manage.py test"])
