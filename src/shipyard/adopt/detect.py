@@ -13,7 +13,7 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,20 +25,10 @@ from shipyard.core.config import read_toml
 # Python versions shipyard can generate an image for (python:X-slim).
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHON = "3.12"
+
+
 # Wheels that compile from source on a slim image: apt packages to build them
 # (builder stage only) and what the built module needs at run time.
-BUILD_PACKAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "psycopg2": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
-    "psycopg-c": (("gcc", "libc6-dev", "libpq-dev"), ("libpq5",)),
-    "mysqlclient": (
-        ("gcc", "libc6-dev", "pkg-config", "default-libmysqlclient-dev"),
-        ("libmariadb3",),
-    ),
-    "uwsgi": (("gcc", "libc6-dev"), ()),
-    "python-ldap": (("gcc", "libc6-dev", "libldap2-dev", "libsasl2-dev"), ("libldap-2.5-0",)),
-}
-
-
 @dataclass(frozen=True)
 class Found:
     """One finding: its value and why (a file and what in it)."""
@@ -406,7 +396,7 @@ def python_version(root: Path) -> Found:
     if own and own.value in candidates:  # the image the project already builds and runs
         return own
     classified = sorted(
-        set(re.findall(r"Programming Language :: Python :: (3\.\d+)", _metadata_text(root)))
+        set(re.findall(r"Programming Language :: Python :: (3\.\d+)", metadata_text(root)))
     )
     if classified and set(classified) & set(candidates):
         candidates = [v for v in candidates if v in classified]
@@ -468,7 +458,8 @@ def _dockerfile_python(root: Path) -> Found | None:
     return None
 
 
-def _metadata_text(root: Path) -> str:
+def metadata_text(root: Path) -> str:
+    """Return the packaging metadata's text: pyproject.toml, setup.cfg, setup.py."""
     return "".join(
         (root / name).read_text(encoding="utf-8")
         for name in ("pyproject.toml", "setup.cfg", "setup.py")
@@ -484,17 +475,3 @@ def _ci_versions(root: Path) -> list[str]:
             if "python-version" in line or "python:" in line:
                 found |= set(re.findall(r"[\"'\[ ,](3\.\d+)\b", line))
     return sorted(found & set(PYTHONS), key=PYTHONS.index)
-
-
-def system_packages(deps: Mapping[str, str]) -> tuple[Found, Found]:
-    """Return apt packages to build wheels (builder stage) and what they need at run time."""
-    build: list[str] = []
-    runtime: list[str] = []
-    reasons = []
-    for name, (needs, keeps) in BUILD_PACKAGES.items():
-        if name in deps:
-            build += [p for p in needs if p not in build]
-            runtime += [p for p in keeps if p not in runtime]
-            reasons.append(f"{name} compiles from source ({deps[name]})")
-    why = "; ".join(reasons) or "every dependency ships wheels"
-    return Found(build, why), Found(runtime, why)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, evidence, render, variables, versions
+from shipyard.adopt import code, detect, evidence, packages, render, variables, versions
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
@@ -321,7 +321,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     installs = detect.is_package(root, tool.value)
     reads = variables.env_reads(root)
     services = _needed(code.backing_services(root, deps, [r.name for r in reads]), reads)
-    build, runtime = detect.system_packages(deps)
+    build, runtime = packages.system_packages(deps, root)
     image = evidence.own_image(root)
     setup = evidence.steps_before_tests(root)
     app = _app(kind.value, app, image)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import code, detect, render
+from shipyard.adopt import code, detect, packages, render
 from tests.unit.adopt.variants import variants
 from tests.unit.conftest import write_tree
 
@@ -109,7 +109,7 @@ def test_backing_services_and_wheel_packages(tmp_path: Path) -> None:
     """Drivers and clients name the services; psycopg2 from source needs libpq in two stages."""
     deps = {"psycopg2": "requirements.txt", "celery": "requirements.txt"}
     assert code.backing_services(tmp_path, deps, []).value == ["postgres", "redis"]
-    build, runtime = detect.system_packages(deps)
+    build, runtime = packages.system_packages(deps)
     assert (build.value, runtime.value) == (["gcc", "libc6-dev", "libpq-dev"], ["libpq5"])
     assert code.backing_services(tmp_path, {"flask": "x"}, []).value == []
 

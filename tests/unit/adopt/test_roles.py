@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shipyard.adopt import code, detect, evidence, findings, plan, render
+from shipyard.adopt import code, detect, evidence, findings, packages, plan, render
 from shipyard.core.errors import ConfigError
 from tests.unit.adopt.variants import variants
 from tests.unit.conftest import write_tree
@@ -404,3 +404,14 @@ def test_a_dockerfile_under_compose_is_read_when_it_builds_from_python(tmp_path:
     ]
     assert detect.python_version(tmp_path).value == "3.11"
     assert findings.findings(tmp_path)["port"].value == 8000
+
+
+def test_pure_python_psycopg_needs_libpq_in_the_production_image(tmp_path: Path) -> None:
+    """Psycopg 3 without its binary build loads libpq: prod crashed 'Error loading psycopg'."""
+    write_tree(tmp_path, {"requirements.txt": "Django==6.0\npsycopg==3.2.3\n"})
+    deps = detect.dependencies(tmp_path)
+    assert packages.system_packages(deps, tmp_path)[1] == detect.Found(
+        ["libpq5"], "psycopg loads the system's libpq (requirements.txt)"
+    )
+    (tmp_path / "requirements.txt").write_text("psycopg[binary,pool]==3.2.3\n")
+    assert packages.system_packages(detect.dependencies(tmp_path), tmp_path)[1].value == []
