@@ -203,9 +203,15 @@ def up(
             build_images(ws, environment.started_images, no_cache=no_cache)
         else:
             _require_built(ws, environment)
+        down = "inv dev-down" if env == "dev" else f"inv down --env {env}"
         try:
             containers = start(
-                ws, environment, compose_for(ws, environment), timeout=timeout, scale=scale
+                ws,
+                environment,
+                compose_for(ws, environment),
+                timeout=timeout,
+                scale=scale,
+                tip=f"{logs_tip(env)}; the stack is left up to be looked at: '{down}' removes it",
             )
         except BaseException:
             # A first start that never became healthy still made its data with these
