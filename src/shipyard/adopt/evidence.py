@@ -397,13 +397,37 @@ def worker_processes(root: Path) -> dict[str, tuple[str, str]]:
 LOCAL_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::\d+)?(/[^\s\"',\]]*)")
 
 
+# A health endpoint's path as a script writes it: "/api/v3/status/", "/healthz".
+HEALTH_LITERAL = re.compile(
+    r"[\"'](/(?:[\w.-]+/)*(?:status|health|healthz|ping|ready|live)\w*/?)[\"']"
+)
+
+
+def _script_health_path(root: Path, line: str) -> str | None:
+    """Return the path a HEALTHCHECK's own script requests (healthchecks' fetchstatus.py)."""
+    for word in line.split():
+        name = Path(word.strip("[]\"',")).name
+        if not name.endswith((".py", ".sh")):
+            continue
+        for script in (root / name, *sorted(root.glob(f"*/{name}"))):
+            if script.is_file():
+                text = script.read_text(encoding="utf-8", errors="replace")
+                found = LOCAL_URL.search(text) or HEALTH_LITERAL.search(text)
+                if found and found.group(1) != "/":
+                    return found.group(1)
+    return None
+
+
 def health_path(root: Path) -> tuple[str, str] | None:
     """Return the path the project's own health check requests (Dockerfile, then compose)."""
     for path, text in own_dockerfiles(root):
         joined = re.sub(r"\\\n", " ", text)
+        where = f"{path.relative_to(root).as_posix()}: HEALTHCHECK"
         for line in re.findall(r"(?im)^\s*HEALTHCHECK\s+(.+)$", joined):
             if (url := LOCAL_URL.search(line)) and url.group(1) != "/":
-                return url.group(1), f"{path.relative_to(root).as_posix()}: HEALTHCHECK"
+                return url.group(1), where
+            if scripted := _script_health_path(root, line):
+                return scripted, f"{where} runs a script that requests it"
     for name in COMPOSE_FILES:
         data = _load_yaml(root / name)
         services = data.get("services") if isinstance(data, dict) else None

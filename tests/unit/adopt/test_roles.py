@@ -415,3 +415,20 @@ def test_pure_python_psycopg_needs_libpq_in_the_production_image(tmp_path: Path)
     )
     (tmp_path / "requirements.txt").write_text("psycopg[binary,pool]==3.2.3\n")
     assert packages.system_packages(detect.dependencies(tmp_path), tmp_path)[1].value == []
+
+
+def test_a_health_check_script_of_the_projects_gives_its_path(tmp_path: Path) -> None:
+    """Healthchecks' HEALTHCHECK runs ./fetchstatus.py, which requests /api/v3/status/."""
+    write_tree(
+        tmp_path,
+        {
+            "docker/Dockerfile": "FROM python:3.12-slim\nCOPY docker/fetchstatus.py /app/\n"
+            "HEALTHCHECK --interval=60s CMD ./fetchstatus.py\n",
+            "docker/fetchstatus.py": 'SITE_ROOT = os.getenv("SITE_ROOT", "")\n'
+            'url = SITE_ROOT + "/api/v3/status/"\n',
+        },
+    )
+    assert evidence.health_path(tmp_path) == (
+        "/api/v3/status/",
+        "docker/Dockerfile: HEALTHCHECK runs a script that requests it",
+    )
