@@ -331,9 +331,6 @@ WORKER_COMMAND = re.compile(
 )
 
 
-DOCKERFILE_DEPTH = 5  # compose/production/django/Dockerfile is four folders down at most
-
-
 def _start_script_command(root: Path, command: str) -> str | None:
     """Return the worker command in the start script a compose command runs, if any.
 
@@ -344,14 +341,7 @@ def _start_script_command(root: Path, command: str) -> str | None:
     that runs it plainly (the production one).
     """
     target = command.split(maxsplit=1)[0] if command.split() else ""
-    dockerfiles = [
-        p
-        for depth in range(DOCKERFILE_DEPTH)
-        for p in sorted(root.glob("*/" * depth + "*ockerfile*"))
-        if p.is_file() and ".dockerignore" not in p.name and ".venv" not in p.parts
-    ]
-    for dockerfile in dockerfiles:
-        text = dockerfile.read_text(encoding="utf-8", errors="replace")
+    for dockerfile, text in own_dockerfiles(root):
         for source, dest in re.findall(r"(?im)^\s*COPY\s+(?:--\S+\s+)*(\S+)\s+(\S+)\s*$", text):
             if dest != target:
                 continue
