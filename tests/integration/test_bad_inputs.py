@@ -474,6 +474,8 @@ def test_a_lock_out_of_date_fails_the_build(fresh: Stack, builder: str) -> None:
     assert "RUN uv sync" in errors[0], errors
     assert "TIP: uv.lock does not match pyproject.toml: run `uv lock`, commit uv.lock" in out
     assert "needs to be updated" in out.split(errors[0], 1)[1]  # uv's own words, under it
+    assert "the whole build log: results/logs/build.log" in out
+    assert "needs to be updated" in (fresh.root / "results/logs/build.log").read_text()
     assert "Traceback" not in out
     shutil.rmtree(fresh.root / "results", ignore_errors=True)
 

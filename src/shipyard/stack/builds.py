@@ -32,6 +32,8 @@ from shipyard.stack.images import (
     secret_specs,
 )
 
+BUILD_LOG = "build.log"  # under results/logs: the last failed build's whole BuildKit log
+
 
 def unique_images(environments: Iterable[Environment]) -> list[Image]:
     """Return the images of ``environments``, each name once (the first definition wins)."""
@@ -106,15 +108,24 @@ def _bake(
     with tempfile.TemporaryDirectory(prefix="shipyard-bake-") as folder:
         path = Path(folder) / "docker-bake.json"
         path.write_text(text, encoding="utf-8")
-        with explained(wave):
+        with explained(wave, build_log(ws)):
             # From the definition's folder: bake reads a .env where it runs, and a
             # project's .env/ folder (or a line it cannot parse) fails every build.
             ws.runner.run(bake_command(path), tee=True, cwd=Path(folder))
 
 
+def build_log(ws: Workspace) -> Path | None:
+    """Return where a failed build's whole log is kept (None on a dry run)."""
+    return None if ws.runner.dry else ws.stack.results_dir / "logs" / BUILD_LOG
+
+
 @contextmanager
-def explained(images: Sequence[Image]) -> Iterator[None]:
-    """Turn a failed build of ``images`` into the error its BuildKit log explains."""
+def explained(images: Sequence[Image], log_file: Path | None = None) -> Iterator[None]:
+    """Turn a failed build of ``images`` into the error its BuildKit log explains.
+
+    The whole log goes to ``log_file``: the terminal shows it once, as it runs,
+    and the error only the failing step's last lines.
+    """
     try:
         yield
     except CommandFailed as failed:
@@ -124,6 +135,11 @@ def explained(images: Sequence[Image]) -> Iterator[None]:
         error = explain(failed.stderr, what, named)
         if error is None:
             raise
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.write_text(failed.stderr, encoding="utf-8")
+            kept = f"the whole build log: {display_path(log_file)}"
+            error.details = "\n".join(filter(None, (error.details, kept)))
         raise error from None
 
 
@@ -149,6 +165,8 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
     if not images:
         return []
     _preflight(images)
+    if stale := build_log(ws):  # a failed build's log must not outlive the next build
+        stale.unlink(missing_ok=True)
     options = _options(ws, no_cache=no_cache)
     ws.require_engine()
     stack, engine = ws.stack, ws.engine
@@ -166,7 +184,7 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
             _bake(ws, wave, options, caches)
         else:
             for image in wave:
-                with explained([image]):
+                with explained([image], build_log(ws)):
                     ws.runner.run(
                         build_command(image, options, caches[image.ref]),
                         env=engine.build_env(),

@@ -155,7 +155,8 @@ def test_a_failed_build_is_explained_from_its_log(project: Path, engine: Engine)
     assert raised.value.message == (
         "building demo-app-api:dev failed at [api 2/3] RUN uv sync --locked (exit 2)"
     )
-    assert raised.value.details == "error: boom"
+    assert raised.value.details == "error: boom\nthe whole build log: results/logs/build.log"
+    assert (project / "results/logs/build.log").read_text() == log
     built = [c for c in runner.calls if "bake" in c.argv or c.argv[1] == "build"]
     assert [call.options["tee"] for call in built] == [True]
 
@@ -166,3 +167,11 @@ def test_a_failure_with_no_build_log_stays_as_it_was(project: Path) -> None:
     )
     with pytest.raises(CommandFailed):
         build_images(workspace(BUILDX, runner, []), images(project)[:1])
+
+
+def test_a_build_removes_the_last_failed_builds_log(project: Path) -> None:
+    stale = project / "results/logs/build.log"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("#7 ERROR: old\n")
+    build_images(workspace(BUILDX, FakeRunner(), []), images(project)[:1])
+    assert not stale.exists()
