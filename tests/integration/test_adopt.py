@@ -613,11 +613,19 @@ def test_an_app_whose_database_is_down_is_unhealthy(tmp_path: Path) -> None:
 
 
 def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path) -> None:
-    """pip-flask writes flaskr.log and logs/requests.log: a link into /tmp and a tmpfs in prod."""
+    """pip-flask writes flaskr.log and logs/requests.log: a link into /tmp and a tmpfs in prod.
+
+    What a dev server left in the checkout (its logs, a git-ignored secret file)
+    is not in the production image built from that checkout.
+    """
     name = f"sy-ad-{uuid.uuid4().hex[:6]}"
     root = tmp_path / name
     shutil.copytree(FIXTURES / "pip-flask", root)
     (root / "shipyard.toml").write_text(f'project = "{name}"\n')
+    (root / ".gitignore").write_text("instance/\n*.sqlite\n")
+    for left in ("flaskr.log", "logs/dev.log", "instance/.secret_key", "flaskr/dev.sqlite"):
+        (root / left).parent.mkdir(exist_ok=True)
+        (root / left).write_text("dev-only\n")
     stack = Stack(root, name, 0)
     app = f"{name}-prod-app-1"
     try:
@@ -645,6 +653,13 @@ def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path)
         assert "GET /" in docker("exec", app, "cat", "/app/logs/requests.log").stdout
         written = docker("exec", app, "touch", "/app/elsewhere", check=False)
         assert "Read-only file system" in written.stderr  # the rest of the root stays read-only
+        image = docker("inspect", "--format", "{{.Config.Image}}", app).stdout.strip()
+        listed = docker("run", "--rm", "--entrypoint", "ls", image, "-a", "/app", "/app/logs")
+        assert "flaskr.log" in listed.stdout  # the link into /tmp, made by the build
+        for left in ("dev.log", "instance", "dev.sqlite"):
+            assert left not in listed.stdout, listed.stdout
+        found = docker("run", "--rm", "--entrypoint", "find", image, "/app", "-name", "*.sqlite")
+        assert found.stdout == ""
     finally:
         stack.run("inv", "down", "--env", "prod", "--volumes", "--yes")
         remove_everything(name)

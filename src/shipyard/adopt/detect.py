@@ -11,7 +11,6 @@ found here.
 from __future__ import annotations
 
 import configparser
-import fnmatch
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -227,46 +226,6 @@ def workspace_members(root: Path) -> Found:
         if (path / "pyproject.toml").is_file() and path.resolve() not in excluded
     )
     return Found(members, "[tool.uv.workspace] members in pyproject.toml")
-
-
-# A rule that would leave the suite out of the test image (tests/, conftest.py...).
-TEST_RULE = re.compile(r"(^|[/*])(tests?|testing)(/|$)|test_|_test\b|conftest|pytest|tox\.ini")
-
-
-def context_ignores(root: Path) -> Found:
-    """Return the project's own .dockerignore rules that shipyard's builds keep.
-
-    BuildKit reads shipyard's ignore file in place of the project's: the
-    project's exclusions (a secret key file, data, logs) must carry over, all
-    but those that leave the tests out of the context.
-    """
-    path = root / ".dockerignore"
-    if not path.is_file():
-        return Found([], "no .dockerignore")
-    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    rules = [line for line in lines if line and not line.startswith("#")]
-    # What the build reads: the metadata, the locks, the readme it declares, requirements.
-    needed = [
-        p.relative_to(root).as_posix()
-        for pattern in (
-            "*.toml",
-            "setup.*",
-            "*.lock",
-            "README*",
-            "*requirements*",
-            "requirements/*",
-        )
-        for p in root.glob(pattern)
-    ]
-    kept = [
-        rule
-        for rule in rules
-        if not TEST_RULE.search(rule.lstrip("!"))
-        and not any(fnmatch.fnmatch(name, rule.strip("/")) for name in needed)
-    ]
-    left = [rule for rule in rules if rule not in kept]
-    why = f"; not {', '.join(left)} (the tests or the build need it)" if left else ""
-    return Found(kept, f".dockerignore{why}")
 
 
 SCM_VERSIONS = ("hatch-vcs", "setuptools-scm", "versioningit", "poetry-dynamic-versioning")

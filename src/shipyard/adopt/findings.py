@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, evidence, packages, render, variables, versions
+from shipyard.adopt import (
+    code,
+    detect,
+    evidence,
+    ignores,
+    packages,
+    render,
+    variables,
+    versions,
+)
 
 PG_PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"  # noqa: S105 - a reference
 PG_URL = f"postgresql://${{POSTGRES_USER}}:{PG_PASSWORD}@db:5432/${{POSTGRES_DB}}"
@@ -345,7 +354,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         or code.prepare_step(root, kind.value, app.value, deps),
         "test-command": test_command(root),
         "test-setup": test_setup(setup),
-        "context-ignore": detect.context_ignores(root),
+        "context-ignore": ignores.context_ignores(root),
         "workspace": detect.workspace_members(root)
         if tool.value == "uv"
         else detect.Found([], f"{tool.value}: no uv workspace"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, render
+from shipyard.adopt import code, detect, ignores, render
 from shipyard.adopt.findings import findings
 from shipyard.adopt.keys import INIT_KEYS, UNTRIED, check
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
@@ -137,6 +137,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         test_setup=tuple(value["test-setup"]),
         workspace=tuple(value["workspace"]),
         context_ignore=tuple(value["context-ignore"]),
+        git_ignore=tuple(ignores.git_ignores(root, skip=render.GITIGNORE)[0]),
         manage=code.manage_py(root) or "manage.py",
         poetry_lock=detect.poetry_lock_version(root),
         dockerfile=_beside(root, "docker/Dockerfile"),

@@ -106,6 +106,7 @@ class Adoption:
     test_setup: tuple[str, ...] = ()  # shell lines the test stage runs as root (CI's steps)
     workspace: tuple[str, ...] = ()  # uv workspace members (folders) beside the root project
     context_ignore: tuple[str, ...] = ()  # the project's own .dockerignore rules, kept
+    git_ignore: tuple[str, ...] = ()  # its .gitignore rules, as .dockerignore rules
     manage: str = "manage.py"  # Django's, where it is (src/manage.py)
     poetry_lock: str = ""  # the Poetry version that wrote poetry.lock ("1.8.3"), if known
     # Where shipyard's Dockerfile goes: beside the project's own when it has one there.

@@ -168,28 +168,6 @@ def test_the_members_of_a_uv_workspace(tmp_path: Path) -> None:
     assert detect.workspace_members(plain).value == []
 
 
-def test_the_projects_dockerignore_rules_carry_over_but_not_those_leaving_tests_out(
-    tmp_path: Path,
-) -> None:
-    """A secret key file stays out of shipyard's images; tests/ and the readme stay in."""
-    root = write_tree(
-        tmp_path,
-        {
-            ".dockerignore": (
-                "# the team's rules\n.ctfd_secret_key\n.data\nCTFd/*.db\ntests/\n"
-                "**/conftest.py\n*.md\n!docs/keep.md\n\n"
-            ),
-            "README.md": "",
-            "pyproject.toml": "",
-        },
-    )
-    assert detect.context_ignores(root) == detect.Found(
-        [".ctfd_secret_key", ".data", "CTFd/*.db", "!docs/keep.md"],
-        ".dockerignore; not tests/, **/conftest.py, *.md (the tests or the build need it)",
-    )
-    assert detect.context_ignores(tmp_path / "none") == detect.Found([], "no .dockerignore")
-
-
 def test_a_lock_poetry_1_wrote_is_exported_by_poetry_1(tmp_path: Path) -> None:
     """Poetry 2's export of a 1.8 lock can drop a locked package: the lock's own Poetry exports."""
     root = write_tree(
