@@ -622,7 +622,7 @@ def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path)
     root = tmp_path / name
     shutil.copytree(FIXTURES / "pip-flask", root)
     (root / "shipyard.toml").write_text(f'project = "{name}"\n')
-    (root / ".gitignore").write_text("instance/\n*.sqlite\n")
+    assert (root / ".gitignore").read_text() == "instance/\n*.sqlite\n"
     for left in ("flaskr.log", "logs/dev.log", "instance/.secret_key", "flaskr/dev.sqlite"):
         (root / left).parent.mkdir(exist_ok=True)
         (root / left).write_text("dev-only\n")
