@@ -8,6 +8,7 @@ removed even when a step fails.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +155,27 @@ def test_deploy_rolls_without_a_failed_request_and_rolls_back_by_itself(
         [],
         [],
     )
+    drifted_before_anything_runs(deployable)
+
+
+def drifted_before_anything_runs(deployable: Deployment) -> None:
+    """Check a new password beside the kept data: `inv deploy` stops, as `inv up` does."""
+    copy, env, stack = deployable.copy, deployable.env, deployable.stack
+    env_prod = copy.root / "env/.env.prod"
+    text = env_prod.read_text()
+    env_prod.write_text(
+        re.sub(r"^POSTGRES_PASSWORD=.*$", "POSTGRES_PASSWORD=another-one", text, flags=re.MULTILINE)
+    )
+    try:
+        drift = copy.run("inv", "deploy", env=env)
+    finally:
+        env_prod.write_text(text)
+    assert drift.returncode == 1, drift.stderr[-2000:]
+    assert (
+        f"ERROR: the {stack} stack's data was created with another POSTGRES_PASSWORD"
+        in drift.stderr
+    )
+    assert f"'docker volume rm {stack}_db-data'" in drift.stderr
+    assert "Traceback" not in drift.stderr
+    left = swarm_leftovers(stack)
+    assert (left["services"], left["secrets"], left["networks"]) == ([], [], [])

@@ -132,6 +132,7 @@ def deploy(
             f"no value for {', '.join(missing)} (@secret) in {files or 'any env file'}",
             tip=f"set it there, or 'inv env-init --env {environment.name}' for a fresh file",
         )
+    datavolumes.check(ws, environment, stack)  # data made with other secrets: stop first
     values = [value.value or "" for value in found.values()]
     services = deployed_services(environment)
     secrets = secrets_for(stack, {n: environment.services[n] for n in services}, values)
@@ -180,6 +181,8 @@ def deploy(
                     converge(ws, stack, names, environment.jobs, clock=clock)
                 except StackNotReady as failed:
                     raise _all_back(ws, stack, before, environment.jobs, failed) from None
+                finally:  # a data volume is a task's: recorded once one ran, healthy or not
+                    datavolumes.remember(ws, environment, stack)
     return full
 
 

@@ -29,6 +29,7 @@ from shipyard.env.environment import Environment, stand_in_env_files
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_VOLUME = "com.docker.compose.volume"
+STACK_NAMESPACE = "com.docker.stack.namespace"  # on what `docker stack deploy` makes
 
 
 def state_file() -> Path:
@@ -73,15 +74,20 @@ class Volume:
     name: str  # the engine's name, the key of its record
 
 
-def existing(ws: Workspace, environment: Environment) -> list[Volume]:
-    """Return the stack's volumes that exist on the engine (those Compose created)."""
+def existing(ws: Workspace, environment: Environment, stack: str = "") -> list[Volume]:
+    """Return the stack's volumes that exist on the engine.
+
+    Those Compose created for the environment, or with ``stack`` those of that
+    Swarm stack (named ``<stack>_<key>``, labelled with its namespace).
+    """
+    label = f"{STACK_NAMESPACE}={stack}" if stack else f"{COMPOSE_PROJECT}={environment.project}"
     listed = ws.runner.run(
         [
             "docker",
             "volume",
             "ls",
             "--filter",
-            f"label={COMPOSE_PROJECT}={environment.project}",
+            f"label={label}",
             "--format",
             f'{{{{.Name}}}}\t{{{{.Label "{COMPOSE_VOLUME}"}}}}',
         ],
@@ -90,7 +96,8 @@ def existing(ws: Workspace, environment: Environment) -> list[Volume]:
         query=True,
     )
     rows = (line.split("\t", 1) for line in listed.stdout.splitlines() if "\t" in line)
-    return sorted((Volume(key, name) for name, key in rows), key=lambda volume: volume.name)
+    volumes = (Volume(key or name.removeprefix(f"{stack}_"), name) for name, key in rows if name)
+    return sorted(volumes, key=lambda volume: volume.name)
 
 
 def secret_keys(ws: Workspace, environment: Environment) -> set[str]:
@@ -129,19 +136,21 @@ def secrets_of(
     }
 
 
-def changed(ws: Workspace, environment: Environment) -> list[tuple[Volume, envfiles.EnvValue]]:
+def changed(
+    ws: Workspace, environment: Environment, stack: str = ""
+) -> list[tuple[Volume, envfiles.EnvValue]]:
     """Return each (volume, secret) whose value differs from the one the volume was created with.
 
     Records of this stack's volumes that no longer exist (removed outside
     shipyard) are dropped first: a volume created again is a new one.
     """
     records = _load()
-    volumes = existing(ws, environment)
+    volumes = existing(ws, environment, stack)
     names = {volume.name for volume in volumes}
     gone = [
         name
         for name in records["volumes"]
-        if name.startswith(f"{environment.project}_") and name not in names
+        if name.startswith(f"{stack or environment.project}_") and name not in names
     ]
     if gone:
         for name in gone:
@@ -171,29 +180,38 @@ def describe(mismatches: list[tuple[Volume, envfiles.EnvValue]]) -> str:
     )
 
 
-def check(ws: Workspace, environment: Environment) -> None:
-    """Stop before starting a stack whose data volumes hold other secrets than its env files."""
-    mismatches = changed(ws, environment)
+def check(ws: Workspace, environment: Environment, stack: str = "") -> None:
+    """Stop before starting a stack whose data volumes hold other secrets than its env files.
+
+    With ``stack``, the volumes of that Swarm stack (``inv deploy``'s check).
+    """
+    mismatches = changed(ws, environment, stack)
     if mismatches:
         keys = ", ".join(sorted({value.key for _, value in mismatches}))
+        names = " ".join(volume.name for volume, _ in mismatches)
+        start_over = (
+            f"'inv undeploy --env {environment.name}' and 'docker volume rm {names}'"
+            if stack
+            else f"'{down_command(environment.name)}'"
+        )
         raise ConfigError(
-            f"the {environment.name} stack's data was created with another {keys}: "
+            f"the {stack or environment.name} stack's data was created with another {keys}: "
             "it would not start",
             details=describe(mismatches),
             tip=f"put the old value back in the env file, or delete the data and start "
-            f"over with '{down_command(environment.name)}'",
+            f"over with {start_over}",
         )
 
 
-def remember(ws: Workspace, environment: Environment) -> None:
-    """Record the fingerprints of volumes not recorded yet (call once the stack is healthy)."""
+def remember(ws: Workspace, environment: Environment, stack: str = "") -> None:
+    """Record the fingerprints of volumes not recorded yet (those of Swarm ``stack``, if given)."""
     records = _load()
     new = {
         volume.name: {
             key: fingerprint(records["salt"], value.value or "")
             for key, value in secrets_of(ws, environment, volume.key).items()
         }
-        for volume in existing(ws, environment)
+        for volume in existing(ws, environment, stack)
         if volume.name not in records["volumes"]
     }
     if new:

@@ -334,9 +334,9 @@ def test_a_secret_without_a_value_stops_the_deploy_before_the_swarm_changes(proj
 
 
 def test_deploy_runs_exactly_these_commands_and_waits_for_the_new_spec(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str], private_state: Path
 ) -> None:
-    """Pin, create the secret, one stack deploy (no job), poll until the new task runs."""
+    """Pin, check the data, create the secret, one stack deploy, poll, remember the data."""
     (project / "env/.env.prod").write_text(f"# @secret\nPOSTGRES_PASSWORD={PASSWORD}\n")
     pinned = "reg:5000/team/demo-app@sha256:aaa"
     task_spec = {"ContainerSpec": {"Image": pinned}}
@@ -384,16 +384,23 @@ def test_deploy_runs_exactly_these_commands_and_waits_for_the_new_spec(
         env_files=(project / "env/.env.prod",),
     )
     swarm.deploy(ws, env, "demo-swarm", tag="prod", clock=StoppedClock())
-    commands = [argv for argv in runner.argvs if argv[1] in {"pull", "secret", "stack"}]
+    commands = [argv for argv in runner.argvs if argv[1] in {"pull", "secret", "stack", "volume"}]
     secret = secrets()["api", "POSTGRES_PASSWORD"].name
-    assert [argv[:4] for argv in commands] == [
-        ["docker", "pull", "--quiet", "reg:5000/team/demo-app:prod"],
-        ["docker", "secret", "ls", "--format"],
-        ["docker", "secret", "create", "--label"],
-        ["docker", "stack", "deploy", "--compose-file"],
-    ]
-    assert commands[2][5] == secret
-    assert commands[3][5:] == ["--with-registry-auth", "--prune", "demo-swarm"]
+    volumes = ["docker", "volume", "ls", "--filter", "label=com.docker.stack.namespace=demo-swarm"]
+    assert (
+        [argv[:4] for argv in commands]
+        == [
+            ["docker", "pull", "--quiet", "reg:5000/team/demo-app:prod"],
+            volumes[:4],  # the data's secrets checked before the swarm changes
+            ["docker", "secret", "ls", "--format"],
+            ["docker", "secret", "create", "--label"],
+            ["docker", "stack", "deploy", "--compose-file"],
+            volumes[:4],  # what the tasks created, remembered
+        ]
+    )
+    assert commands[1][:5] == commands[5][:5] == volumes
+    assert commands[3][5] == secret
+    assert commands[4][5:] == ["--with-registry-auth", "--prune", "demo-swarm"]
     said = capsys.readouterr().out
     assert "secrets as files: api POSTGRES_PASSWORD_FILE (a service that reads only" in said
     assert "api: 1/1 running after 0.0s" in said

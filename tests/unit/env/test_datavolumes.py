@@ -181,3 +181,44 @@ def test_a_first_start_that_never_became_healthy_remembers_its_data(
     assert "POSTGRES_PASSWORD" in (private_state / "shipyard/volumes.json").read_text()
     with pytest.raises(ConfigError, match="created with another POSTGRES_PASSWORD"):
         datavolumes.check(ws, dev(project, "second-password"))
+
+
+SWARM_LIST = [
+    "docker",
+    "volume",
+    "ls",
+    "--filter",
+    "label=com.docker.stack.namespace=demo-prod",
+    "--format",
+    '{{.Name}}\t{{.Label "com.docker.compose.volume"}}',
+]
+
+
+def test_a_swarm_stacks_volumes_are_checked_by_their_namespace(
+    project: Path, private_state: Path
+) -> None:
+    """`inv deploy`: the stack's volumes, named <stack>_<key>, remembered and checked alike."""
+    runner = FakeRunner(
+        lambda argv: (
+            (0, "demo-prod_db-data\t\ndemo-prod_redis-data\t\n") if argv == SWARM_LIST else (0, "")
+        )
+    )
+    ws = open_workspace(runner)
+    assert datavolumes.existing(ws, dev(project, "p"), "demo-prod") == [
+        datavolumes.Volume("db-data", "demo-prod_db-data"),
+        datavolumes.Volume("redis-data", "demo-prod_redis-data"),
+    ]
+    datavolumes.remember(ws, dev(project, "first-password"), "demo-prod")
+    assert "demo-prod_db-data" in (private_state / "shipyard/volumes.json").read_text()
+    datavolumes.check(ws, dev(project, "first-password"), "demo-prod")
+    with pytest.raises(ConfigError) as caught:
+        datavolumes.check(ws, dev(project, "second-password"), "demo-prod")
+    assert caught.value.render() == (
+        "ERROR: the demo-prod stack's data was created with another POSTGRES_PASSWORD: it would "
+        "not start\n"
+        "    volume demo-prod_db-data was created with another POSTGRES_PASSWORD than "
+        "env/.env.dev:3 holds now\n"
+        "TIP: put the old value back in the env file, or delete the data and start over with "
+        "'inv undeploy --env dev' and 'docker volume rm demo-prod_db-data'"
+    )
+    assert LIST not in runner.argvs  # never Compose's volumes of the same environment
