@@ -207,6 +207,11 @@ CASES = {
         "cannot scale 'worker=three': the replica count must be a whole number",
         "write SERVICE=N",
     ),
+    "scale-a-published-port": Case(
+        ("inv", "dev-up", "--scale", "api=2", "--no-build"),
+        "cannot scale api to 2: its host port ",
+        "publish no host port (or a range as wide as the replicas",
+    ),
     "profile-unknown": Case(
         ("inv", "up", "--env", "dev", "--profile", "nope"),
         "the dev stack has no profile 'nope'",

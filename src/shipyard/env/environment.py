@@ -342,5 +342,26 @@ def scale_args(environment: Environment, scales: Sequence[str]) -> list[str]:
                 ),
                 tip=f"write SERVICE=N, e.g. --scale {_example_service(environment)}=3",
             )
+        if int(count) > 1 and (
+            held := _fixed_host_ports(environment.services[service], int(count))
+        ):
+            fits = ", ".join(f"{port} fits {n} replica{'s' if n > 1 else ''}" for port, n in held)
+            raise ConfigError(
+                f"cannot scale {service} to {int(count)}: its host port {fits}",
+                tip="publish no host port (or a range as wide as the replicas, e.g. "
+                '"8001-8003:8000") in its compose file, or scale a service that publishes none',
+            )
         args += ["--scale", f"{service}={int(count)}"]
     return args
+
+
+def _fixed_host_ports(spec: Mapping[str, Any] | None, replicas: int) -> list[tuple[str, int]]:
+    """Return the host ports (or ranges) of ``spec`` too few for ``replicas``, and their room."""
+    held = []
+    for port in (spec or {}).get("ports") or []:
+        published = str(port.get("published") or "") if isinstance(port, Mapping) else ""
+        first, _, last = published.partition("-")
+        room = int(last or first) - int(first) + 1 if first.isdigit() else replicas
+        if room < replicas:
+            held.append((published, room))
+    return held

@@ -193,6 +193,20 @@ def test_scale_arguments(project: Path) -> None:
     assert scale_args(env, ["worker=3", "api=0"]) == ["--scale", "worker=3", "--scale", "api=0"]
 
 
+def test_a_service_holding_a_host_port_cannot_get_replicas(project: Path) -> None:
+    """Three replicas of a service on host port 8080: one message, not 'port already taken'."""
+    fixed = {"ports": [{"target": 8000, "published": "8080", "protocol": "tcp"}]}
+    ranged = {"ports": [{"target": 8000, "published": "8001-8003"}]}
+    env = environment(project, "prod", {"api": fixed, "web": ranged, "worker": {}})
+    assert scale_args(env, ["api=1", "web=3", "worker=5"])[1::2] == ["api=1", "web=3", "worker=5"]
+    for item, fits in (("api=2", "8080 fits 1 replica"), ("web=4", "8001-8003 fits 3 replicas")):
+        with pytest.raises(ConfigError) as caught:
+            scale_args(env, [item])
+        service, count = item.split("=")
+        assert caught.value.message == f"cannot scale {service} to {count}: its host port {fits}"
+        assert "publish no host port" in str(caught.value.tip)
+
+
 @pytest.mark.usefixtures("project")
 def test_project_names_never_collide_across_environments() -> None:
     """Dev and test stacks (and each test run) have different project names."""
