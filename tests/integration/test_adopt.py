@@ -653,6 +653,8 @@ def test_an_app_that_logs_beside_its_code_runs_read_only_in_prod(tmp_path: Path)
         assert "GET /" in docker("exec", app, "cat", "/app/logs/requests.log").stdout
         written = docker("exec", app, "touch", "/app/elsewhere", check=False)
         assert "Read-only file system" in written.stderr  # the rest of the root stays read-only
+        logs = docker("logs", app)
+        assert "Control server error" not in logs.stdout + logs.stderr  # gunicorn 25's socket
         image = docker("inspect", "--format", "{{.Config.Image}}", app).stdout.strip()
         listed = docker("run", "--rm", "--entrypoint", "ls", image, "-a", "/app", "/app/logs")
         assert "flaskr.log" in listed.stdout  # the link into /tmp, made by the build
