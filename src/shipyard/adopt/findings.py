@@ -9,7 +9,7 @@ backing service to it (a ``DATABASE_URL`` to the ``db`` service).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +160,18 @@ def service_environment(
 SWITCH_VALUES = {"postgres": ("postgres", "postgresql", "pgsql"), "mariadb": ("mysql", "mariadb")}
 
 
-def switches(root: Path, services: list[str], derived: Mapping[str, str]) -> dict[str, str]:
+def switches(
+    root: Path, services: list[str], derived: Mapping[str, str], read: Iterable[str] = ()
+) -> dict[str, str]:
     """Return the variables the code compares with a service's name, set to that name.
 
-    A project that runs on SQLite unless ``DB == "postgres"`` gets ``DB=postgres``
-    when the stack runs PostgreSQL: else the database init wired is never used.
+    A project that runs on SQLite unless ``DB == "postgres"`` (or a settings
+    field it ``read``: ``settings.DB_ENGINE == "postgres"``) gets it set to
+    ``postgres`` when the stack runs PostgreSQL: else the database init wired
+    is never used.
     """
     found = {}
-    for name, values in variables.compared_values(root).items():
+    for name, values in variables.compared_values(root, read).items():
         for service in services:
             pick = next((v for v in values if v.lower() in SWITCH_VALUES.get(service, ())), None)
             if pick and name not in derived and name not in found:
@@ -388,7 +392,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value
         found["test-command"] = _test_settings(root, found["test-command"], module.value)
-    derived |= switches(root, services.value, derived)
+    derived |= switches(root, services.value, derived, [r.name for r in reads])
     # Optional variables (no default, code runs without) stay unset unless secret: an
     # empty value is not the same as none (`os.environ.get("X") is not None`).
     passed = [r for r in reads if r.name not in derived]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -320,14 +320,23 @@ def _reads(
         yield name, default, getattr(node, "lineno", 0), optional, "typed" if typed else ""
 
 
-def compared_values(root: Path) -> dict[str, list[str]]:
-    """Return the literals the code compares each variable with (``getenv("DB") == "postgres"``)."""
+def compared_values(root: Path, variables: Iterable[str] = ()) -> dict[str, list[str]]:
+    """Return the literals the code compares each variable with (``getenv("DB") == "postgres"``).
+
+    An attribute named as one of ``variables`` (the settings field that reads
+    it: ``settings.DB_ENGINE == "postgres"``) counts as the variable.
+    """
+    fields = {name.upper(): name for name in variables}
     found: dict[str, list[str]] = {}
     for path in python_files(root):
         for node in ast.walk(parse(path) or ast.Module(body=[], type_ignores=[])):
-            access = _env_access(node.left) if isinstance(node, ast.Compare) else None
+            if not isinstance(node, ast.Compare):
+                continue
+            access = _env_access(node.left)
             name = literal(access[0]) if access else None
-            if not (isinstance(node, ast.Compare) and name):
+            if name is None and isinstance(node.left, ast.Attribute):
+                name = fields.get(node.left.attr.upper())
+            if not name:
                 continue
             for other in node.comparators:
                 items = other.elts if isinstance(other, ast.List | ast.Tuple | ast.Set) else [other]

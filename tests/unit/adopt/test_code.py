@@ -247,3 +247,33 @@ def test_a_variable_compared_with_a_services_name_switches_to_it(tmp_path: Path)
     assert found["environment"].value["DB"] == "postgres"
     assert "EMAIL_HOST_USER" in found["optional-env"].value  # "" is what unset gives
     assert "EMAIL_HOST_USER" not in found["env"].value
+
+
+def test_a_settings_field_compared_with_a_services_name_switches_to_it(tmp_path: Path) -> None:
+    """Mealie's DB_ENGINE: a pydantic field defaulting to sqlite, compared as settings.DB_ENGINE."""
+    root = write_tree(
+        tmp_path,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "recipes"\nversion = "1"\n'
+                'dependencies = ["fastapi", "pydantic-settings", "psycopg2-binary", "sqlalchemy"]\n'
+            ),
+            "recipes/settings.py": (
+                "from pydantic_settings import BaseSettings\n\n\n"
+                "class AppSettings(BaseSettings):\n"
+                '    DB_ENGINE: str = "sqlite"\n'
+                '    DATABASE_URL: str = "sqlite:///x.db"\n'
+            ),
+            "recipes/backup.py": (
+                "def dump(settings):\n"
+                '    if settings.DB_ENGINE == "sqlite":\n        return 1\n'
+                '    elif settings.DB_ENGINE == "postgres":\n        return 2\n'
+                '    if settings.other == "postgres":\n        return 3\n'
+            ),
+        },
+    )
+    assert variables.compared_values(root, ["DB_ENGINE"]) == {"DB_ENGINE": ["sqlite", "postgres"]}
+    assert variables.compared_values(root) == {}
+    found = findings.findings(root)
+    assert "postgres" in found["services"].value
+    assert found["environment"].value["DB_ENGINE"] == "postgres"
