@@ -384,7 +384,11 @@ def worker_processes(root: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
-LOCAL_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::\d+)?(/[^\s\"',\]]*)")
+# The port may be a number or a placeholder: f"...:{port}/", "...:${PORT}/".
+LOCAL_URL = re.compile(
+    r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0)(?::(?:\d+|\{\w*\}|\$\{?\w+\}?))?"
+    r"(/[^\s\"',\]]*)"
+)
 
 
 # A health endpoint's path as a script writes it: "/api/v3/status/", "/healthz".
@@ -396,10 +400,12 @@ HEALTH_LITERAL = re.compile(
 def _script_health_path(root: Path, line: str) -> str | None:
     """Return the path a HEALTHCHECK's own script requests (healthchecks' fetchstatus.py)."""
     for word in line.split():
-        name = Path(word.strip("[]\"',")).name
+        # "$MEALIE_HOME/mealie/scripts/healthcheck.py": the path below a variable's folder.
+        path = re.sub(r"^(?:\$\{?\w+\}?/|/app/|\./)", "", word.strip("[]\"',"))
+        name = Path(path).name
         if not name.endswith((".py", ".sh")):
             continue
-        for script in (root / name, *sorted(root.glob(f"*/{name}"))):
+        for script in (root / path, root / name, *sorted(root.glob(f"*/{name}"))):
             if script.is_file():
                 text = script.read_text(encoding="utf-8", errors="replace")
                 found = LOCAL_URL.search(text) or HEALTH_LITERAL.search(text)

@@ -432,3 +432,20 @@ def test_a_health_check_script_of_the_projects_gives_its_path(tmp_path: Path) ->
         "/api/v3/status/",
         "docker/Dockerfile: HEALTHCHECK runs a script that requests it",
     )
+
+
+def test_a_health_script_below_a_variables_folder_with_a_port_placeholder(tmp_path: Path) -> None:
+    """Mealie's HEALTHCHECK runs $MEALIE_HOME/mealie/scripts/healthcheck.py: f"...:{port}/..."."""
+    write_tree(
+        tmp_path,
+        {
+            "docker/Dockerfile": "FROM python:3.12-slim\n"
+            "HEALTHCHECK CMD python $MEALIE_HOME/mealie/scripts/healthcheck.py || exit 1\n",
+            "mealie/scripts/healthcheck.py": 'port = os.getenv("API_PORT")\n'
+            'url = f"http://127.0.0.1:{port}/api/app/about"\n',
+        },
+    )
+    assert evidence.health_path(tmp_path) == (
+        "/api/app/about",
+        "docker/Dockerfile: HEALTHCHECK runs a script that requests it",
+    )
