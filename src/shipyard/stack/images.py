@@ -68,9 +68,10 @@ def cache_plan(engine: Engine, ref: str | None, image: Image, *, push: bool) -> 
     A builder that can export a cache (buildx with e.g. the ``docker-container``
     driver) gets ``--cache-from``/``--cache-to type=registry,mode=max`` (every
     stage); ``cache-ref = "type=gha"`` (or any exporter spec) is passed as it
-    is. The classic builder and buildx's ``docker`` driver cannot export a
-    cache: the image itself then carries inline cache metadata and is pushed
-    as the cache image. A missing cache image only costs a warning.
+    is, a GitHub Actions cache getting a scope per image unless it names one.
+    The classic builder and buildx's ``docker`` driver cannot export a cache:
+    the image itself then carries inline cache metadata and is pushed as the
+    cache image. A missing cache image only costs a warning.
     """
     if not ref:
         return CachePlan()
@@ -82,6 +83,9 @@ def cache_plan(engine: Engine, ref: str | None, image: Image, *, push: bool) -> 
                 tip="run 'docker buildx create --use --driver docker-container', "
                 "or set cache-ref to a registry repository",
             )
+        if ref.startswith("type=gha") and "scope=" not in ref:
+            # One scope per image: in one scope, each image's export replaces the last's.
+            ref = f"{ref},scope={re.sub(r'[^A-Za-z0-9_.-]+', '-', image.ref)}"
         return CachePlan((ref,), (f"{ref},mode=max",) if push else ())
     cached = cache_image(ref, image)
     if engine.exports_cache:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -175,3 +176,28 @@ def test_a_build_removes_the_last_failed_builds_log(project: Path) -> None:
     stale.write_text("#7 ERROR: old\n")
     build_images(workspace(BUILDX, FakeRunner(), []), images(project)[:1])
     assert not stale.exists()
+
+
+def test_a_github_actions_cache_has_one_scope_per_image(project: Path) -> None:
+    """cache-ref = "type=gha": each image of a bake reads and writes its own scope."""
+    definitions: list[dict[str, Any]] = []
+
+    def script(argv: list[str]) -> tuple[int, str]:
+        if argv[:3] == ["docker", "buildx", "bake"]:
+            definitions.append(json.loads(Path(argv[4]).read_text()))
+        return 0, ""
+
+    container = Engine(buildx=True, compose=("docker", "compose"), driver="docker-container")
+    ws = workspace(container, FakeRunner(script), [])
+    ws = replace(ws, stack=replace(ws.stack, cache_ref="type=gha", cache_push=True))
+    build_images(ws, images(project))
+    targets = {name: t for d in definitions for name, t in d["target"].items()}
+    assert {name: t["cache-to"] for name, t in targets.items()} == {
+        "demo-app-api_dev": ["type=gha,scope=demo-app-api-dev,mode=max"],
+        "demo-app-web_dev": ["type=gha,scope=demo-app-web-dev,mode=max"],
+        "demo-app-code_dev": ["type=gha,scope=demo-app-code-dev,mode=max"],
+        "demo-app-extra_dev": ["type=gha,scope=demo-app-extra-dev,mode=max"],
+    }
+    assert all(
+        t["cache-from"] == [t["cache-to"][0].removesuffix(",mode=max")] for t in targets.values()
+    )

@@ -180,10 +180,25 @@ def test_image_names_and_tags(ref: str, repository: str, tag: str, tags: list[st
             CONTAINER,
             "type=gha",
             True,
-            CachePlan(("type=gha",), ("type=gha,mode=max",)),
+            CachePlan(
+                ("type=gha,scope=team-demo-test",), ("type=gha,scope=team-demo-test,mode=max",)
+            ),
             id="container-driver-gha",
         ),
-        pytest.param(CONTAINER, "type=gha", False, CachePlan(("type=gha",)), id="gha-pull"),
+        pytest.param(
+            CONTAINER,
+            "type=gha",
+            False,
+            CachePlan(("type=gha,scope=team-demo-test",)),
+            id="gha-pull",
+        ),
+        pytest.param(
+            CONTAINER,
+            "type=gha,scope=mine",
+            True,
+            CachePlan(("type=gha,scope=mine",), ("type=gha,scope=mine,mode=max",)),
+            id="gha-own-scope",
+        ),
     ],
 )
 def test_cache_plans(engine: Engine, ref: str | None, push: bool, plan: CachePlan) -> None:
