@@ -19,6 +19,7 @@ from shipyard.adopt import (
     evidence,
     ignores,
     packages,
+    pipelines,
     render,
     variables,
     versions,
@@ -443,6 +444,6 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "; ".join(f"{k} ({where.get(k, 'Django')})" for k in derived)
         or "no variable points at a backing service",
     )
-    found |= _how_it_runs(root, deps, found["app"].value)
+    found |= _how_it_runs(root, deps, found["app"].value) | pipelines.findings(root)
     found["skip"] = detect.Found([], "write every file")
     return found

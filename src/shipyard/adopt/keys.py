@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shipyard.adopt import render
+from shipyard.adopt import pipelines, render
 from shipyard.core.errors import ConfigError
 
 # key: (kind, what it is). Kinds check the TOML type a user wrote.
@@ -39,6 +39,9 @@ INIT_KEYS: dict[str, tuple[type, str]] = {
         str,
         "the app's health route (must answer < 400; else GET / must answer < 500)",
     ),
+    "ci": (list, "the CI pipelines to write: github, gitlab (both, or [] for none)"),
+    "ci-install": (str, "what CI pip-installs for shipyard (a requirement or URL)"),
+    "ci-branch": (str, "the default branch: pushes to it run the pipeline and release"),
     "skip": (list, "files init never writes (the project keeps its own)"),
     "env": (dict, "the contract: variables the code reads, with example values"),
     "environment": (dict, "what the app's containers see beyond the contract"),
@@ -86,6 +89,12 @@ def check(table: Mapping[str, Any], where: str) -> None:
             f"{where} workers: {', '.join(bad_names)} cannot name a service (init's own, or "
             "not lower-case letters, digits, '-' and '_')",
             tip="rename it, e.g. worker, beat, scheduler",
+        )
+    unknown_ci = sorted(set(table.get("ci", [])) - set(pipelines.CI_SYSTEMS))
+    if unknown_ci:
+        raise ConfigError(
+            f"{where} ci: unknown {', '.join(unknown_ci)}",
+            tip=f"list {' and/or '.join(pipelines.CI_SYSTEMS)}, or [] for no pipeline",
         )
     bad = sorted(set(table.get("services", [])) - set(SERVICES))
     if bad:

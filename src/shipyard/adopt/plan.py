@@ -40,6 +40,10 @@ BESIDE = {
     "tasks.py": ("shipyard_tasks.py", "'inv -c shipyard_tasks dev-up'"),
     "noxfile.py": ("shipyard_noxfile.py", "'nox -f shipyard_noxfile.py -s docker-test'"),
     "docker/Dockerfile": ("docker/shipyard.Dockerfile", "compose/ builds from it"),
+    ".gitlab-ci.yml": (
+        "shipyard.gitlab-ci.yml",
+        "add 'include: {local: shipyard.gitlab-ci.yml}' to .gitlab-ci.yml to run its jobs",
+    ),
 }
 
 
@@ -143,6 +147,9 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         dockerfile=_beside(root, "docker/Dockerfile"),
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),
+        ci=tuple(value["ci"]),
+        ci_install=value["ci-install"],
+        ci_branch=value["ci-branch"],
     )
     return adoption, chosen, "init" in tool
 
@@ -181,6 +188,12 @@ def rendered(adoption: render.Adoption) -> dict[str, str]:
         "tasks.py": render.tasks_py(),
         "noxfile.py": render.noxfile_py(),
         "Makefile": render.makefile(adoption),
+        **(
+            {".github/workflows/shipyard.yml": render.github_workflow(adoption)}
+            if "github" in adoption.ci
+            else {}
+        ),
+        **({".gitlab-ci.yml": render.gitlab_pipeline(adoption)} if "gitlab" in adoption.ci else {}),
     }
 
 

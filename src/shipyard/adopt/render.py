@@ -22,6 +22,8 @@ from pathlib import Path
 
 import jinja2
 
+from shipyard.adopt import pipelines
+
 UV_IMAGE = "ghcr.io/astral-sh/uv:0.13.9"
 POETRY = ("poetry==2.5.1", "poetry-plugin-export==1.10.1")
 # Poetry 2.3 and plugin-export 1.10 need Python 3.10: the last releases that run on 3.9.
@@ -113,6 +115,9 @@ class Adoption:
     dockerfile: str = "docker/Dockerfile"
     tasks_file: str = "tasks.py"  # shipyard_tasks.py beside a project's own tasks.py
     noxfile: str = "noxfile.py"  # shipyard_noxfile.py beside a project's own noxfile.py
+    ci: tuple[str, ...] = ()  # the CI pipelines written: "github", "gitlab"
+    ci_install: str = "shipyard"  # what CI pip-installs for shipyard
+    ci_branch: str = "main"  # pushes to it run the pipeline and release
 
     @property
     def inv(self) -> str:
@@ -419,6 +424,16 @@ def tasks_py() -> str:
 def noxfile_py() -> str:
     """Return noxfile.py: docker-build and docker-test from shipyard."""
     return TEMPLATES.get_template("noxfile.py.jinja").render()
+
+
+def github_workflow(adoption: Adoption) -> str:
+    """Return .github/workflows/shipyard.yml: lint, docker-test, and release on GitHub."""
+    return _render("ci/github.yml.jinja", adoption, uses=pipelines.uses)
+
+
+def gitlab_pipeline(adoption: Adoption) -> str:
+    """Return .gitlab-ci.yml: the same jobs for a GitLab shell runner with Docker."""
+    return _render("ci/gitlab.yml.jinja", adoption)
 
 
 def makefile(adoption: Adoption) -> str:

@@ -62,7 +62,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     steps = plan.init(root, dry=True, force=False, say=lines.append)
     assert tree(root) == before
     assert {s.state for s in steps} == {"new"}
-    assert lines[-1] == "dry run: 14 file(s) would change; nothing was written"
+    assert lines[-1] == "dry run: 15 file(s) would change; nothing was written"
 
 
 def test_settings_are_written_once_and_read_back(tmp_path: Path) -> None:
