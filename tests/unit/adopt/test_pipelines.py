@@ -179,3 +179,17 @@ def test_zizmor_finds_nothing_in_the_generated_workflow(tmp_path: Path, beside: 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "No findings to report" in done.stdout + done.stderr
+
+
+def test_shipyards_own_workflow_runs_the_readmes_test_command() -> None:
+    """`.github/workflows/ci.yml` runs `make test`, the README's second set-up command."""
+    workflow = yaml.safe_load((README.parent / ".github/workflows/ci.yml").read_text())
+    setup = README.read_text(encoding="utf-8").split("## Set up", 1)[1].split("```", 2)[1]
+    test_command = setup.splitlines()[2].split("#", 1)[0].strip()
+    assert test_command == "make test"
+    assert workflow["jobs"]["everything"]["steps"][-1]["run"] == test_command
+    assert workflow["jobs"]["unit"]["strategy"]["matrix"]["os"] == [
+        "ubuntu-24.04",
+        "macos-15",
+        "windows-2025",
+    ]
