@@ -63,3 +63,13 @@ def committed(tmp_path: Path) -> Iterator[Stack]:
     """Copy the reference stack into a git repository of its own, with one commit."""
     with committed_copy(tmp_path) as stack:
         yield stack
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Stack]:
+    """Copy the reference stack for one test (tests that break it on purpose), torn down after."""
+    copy = copy_stack(tmp_path)
+    try:
+        yield copy
+    finally:
+        remove_everything(copy.name)

@@ -11,7 +11,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,21 +22,9 @@ from tests.integration.realstack import (
     REPO,
     Stack,
     copy_example,
-    copy_stack,
     docker,
     remove_everything,
 )
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Stack]:
-    """Copy the reference stack for one test (these tests break it on purpose)."""
-    copy = copy_stack(tmp_path)
-    try:
-        yield copy
-    finally:
-        remove_everything(copy.name)
-
 
 Setup = Callable[[Stack], None]
 

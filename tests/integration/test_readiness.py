@@ -10,13 +10,9 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from shipyard.stack.locks import locks_dir
-from tests.integration.realstack import BIN, Stack, copy_stack, docker, remove_everything
+from tests.integration.realstack import BIN, Stack, docker
 
 # A dependency with no health check that dies at once and is restarted by the engine.
 FLAKY = """  flaky:
@@ -25,16 +21,6 @@ FLAKY = """  flaky:
     restart: unless-stopped
 
 """
-
-
-@pytest.fixture
-def fresh(tmp_path: Path) -> Iterator[Stack]:
-    """Copy the reference stack for one test."""
-    copy = copy_stack(tmp_path)
-    try:
-        yield copy
-    finally:
-        remove_everything(copy.name)
 
 
 def add_service(stack: Stack, overlay: str, text: str) -> None:
