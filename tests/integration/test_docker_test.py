@@ -20,12 +20,17 @@ def junit_counts(stack: Stack) -> tuple[int, int]:
     return int(suite.get("tests", -1)), int(suite.get("failures", -1))
 
 
-def test_docker_test_passes_and_leaves_nothing(stack: Stack) -> None:
-    """The suite passes inside the test image; JUnit XML comes out; the stack is gone."""
-    result = stack.run("nox", "-s", "docker-test")
+def test_docker_test_passes_and_leaves_nothing(stack: Stack, tmp_path: Path) -> None:
+    """The suite passes inside the test image; JUnit XML comes out; the stack is gone.
+
+    On GitHub Actions the run's report also goes to the page's summary file.
+    """
+    page = tmp_path / "step-summary.md"
+    result = stack.run("nox", "-s", "docker-test", env={"GITHUB_STEP_SUMMARY": str(page)})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert " 7 passed" in result.stdout + result.stderr
     assert junit_counts(stack) == (7, 0)
+    assert "| 7 | 0 | 0 |" in page.read_text()
     assert stack.leftovers(f"{stack.name}-test") == {
         "containers": [],
         "networks": [],

@@ -29,7 +29,7 @@ from shipyard.env.environment import Environment
 from shipyard.stack import health
 from shipyard.stack.builds import build_images
 from shipyard.stack.stacks import compose_for, start
-from shipyard.testing import runs
+from shipyard.testing import runs, summary
 
 # Compose's own progress lines, which say nothing about why a check failed.
 COMPOSE_PROGRESS = re.compile(r"^\s*(Network|Container|Volume) \S+ [A-Z][a-z]+\s*$")
@@ -207,6 +207,8 @@ def docker_test(
     every case the run's containers, networks and volumes are gone afterwards.
     """
     outcome = throwaway_run(ws, environment, pytest_args, run_id=run_id)
+    if not ws.runner.dry and (shown := summary.report(ws.stack.results_dir)):
+        ws.say(f"test report added to {shown}")
     if outcome.status == NO_TESTS_COLLECTED and not ws.runner.dry:
         raise NoTestsCollected(outcome.command)
     return outcome.status
