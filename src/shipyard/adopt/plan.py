@@ -148,6 +148,7 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),
         ci=tuple(value["ci"]),
+        registry=str(tool.get("registry") or "").rstrip("/"),
         ci_install=value["ci-install"],
         ci_branch=value["ci-branch"],
     )

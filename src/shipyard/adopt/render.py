@@ -118,6 +118,7 @@ class Adoption:
     ci: tuple[str, ...] = ()  # the CI pipelines written: "github", "gitlab"
     ci_install: str = "shipyard"  # what CI pip-installs for shipyard
     ci_branch: str = "main"  # pushes to it run the pipeline and release
+    registry: str = ""  # the settings' registry: releases go there unless CI names another
 
     @property
     def inv(self) -> str:

@@ -156,12 +156,19 @@ def test_actions_are_pinned_to_full_commits() -> None:
 
 
 @pytest.mark.usefixtures("real_processes")
-@pytest.mark.parametrize("beside", [False, True], ids=["own-files", "beside-the-projects"])
-def test_zizmor_finds_nothing_in_the_generated_workflow(tmp_path: Path, beside: bool) -> None:
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"noxfile": "shipyard_noxfile.py", "tasks_file": "shipyard_tasks.py"},
+        {"registry": "reg:5000/team"},
+    ],
+    ids=["own-files", "beside-the-projects", "registry-setting"],
+)
+def test_zizmor_finds_nothing_in_the_generated_workflow(
+    tmp_path: Path, changes: dict[str, str]
+) -> None:
     """Zizmor's pedantic persona, offline (no GitHub API here), reports no finding."""
-    changes = (
-        {"noxfile": "shipyard_noxfile.py", "tasks_file": "shipyard_tasks.py"} if beside else {}
-    )
     workflow = tmp_path / ".github/workflows/shipyard.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text(render.github_workflow(adoption(ci_branch="trunk", **changes)))
@@ -193,3 +200,18 @@ def test_shipyards_own_workflow_runs_the_readmes_test_command() -> None:
         "macos-15",
         "windows-2025",
     ]
+
+
+def test_the_registry_setting_releases_without_a_ci_variable() -> None:
+    """[tool.shipyard] registry: the release runs on a push; a CI variable still wins."""
+    github = yaml.safe_load(render.github_workflow(adoption(registry="reg:5000/team")))
+    release = github["jobs"]["release"]
+    assert release["if"] == "github.event_name == 'push'"
+    assert release["env"] == {
+        "SHIPYARD_REGISTRY": "${{ vars.SHIPYARD_REGISTRY || 'reg:5000/team' }}"
+    }
+    gitlab = yaml.safe_load(render.gitlab_pipeline(adoption(registry="reg:5000/team")))
+    assert gitlab["release"]["variables"] == {"SHIPYARD_REGISTRY": "reg:5000/team"}
+    unset = yaml.safe_load(render.github_workflow(adoption()))["jobs"]["release"]
+    assert unset["if"] == "github.event_name == 'push' && vars.SHIPYARD_REGISTRY != ''"
+    assert "variables" not in yaml.safe_load(render.gitlab_pipeline(adoption()))["release"]
