@@ -18,6 +18,9 @@ from pathlib import Path
 from shipyard.adopt.detect import Found
 
 CI_SYSTEMS = ("github", "gitlab")
+# The Python that runs shipyard on a runner (it needs 3.11 or later); the
+# project's own Python is its images', whatever this is.
+RUNNER_PYTHON = "3.12"
 # Each action at the release it is pinned to: (commit, tag), the tag for people.
 ACTIONS = {
     "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),

@@ -429,7 +429,9 @@ def noxfile_py() -> str:
 
 def github_workflow(adoption: Adoption) -> str:
     """Return .github/workflows/shipyard.yml: lint, docker-test, and release on GitHub."""
-    return _render("ci/github.yml.jinja", adoption, uses=pipelines.uses)
+    return _render(
+        "ci/github.yml.jinja", adoption, uses=pipelines.uses, runner_python=pipelines.RUNNER_PYTHON
+    )
 
 
 def gitlab_pipeline(adoption: Adoption) -> str:

@@ -215,3 +215,15 @@ def test_the_registry_setting_releases_without_a_ci_variable() -> None:
     unset = yaml.safe_load(render.github_workflow(adoption()))["jobs"]["release"]
     assert unset["if"] == "github.event_name == 'push' && vars.SHIPYARD_REGISTRY != ''"
     assert "variables" not in yaml.safe_load(render.gitlab_pipeline(adoption()))["release"]
+
+
+def test_the_runner_python_is_shipyards_not_the_projects() -> None:
+    """A Python 3.9 project: its images run 3.9, the runner 3.12 (shipyard needs 3.11+)."""
+    workflow = yaml.safe_load(render.github_workflow(adoption(python="3.9")))
+    versions = {
+        step["with"]["python-version"]
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "setup-python" in step.get("uses", "")
+    }
+    assert versions == {pipelines.RUNNER_PYTHON} == {"3.12"}
