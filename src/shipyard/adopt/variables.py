@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.adopt.code import call_name, parse, python_files
+from shipyard.env.explain import NOT_THE_SECRET, SWITCHES
 
 # Variables every process has, or that shipyard sets itself: never part of a contract.
 AMBIENT = frozenset(
@@ -93,39 +94,6 @@ TYPED_ANNOTATIONS = frozenset(
 )
 SECRET_ANNOTATIONS = frozenset({"SecretStr", "SecretBytes"})
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
-# A name ending in one of these is about a secret, not the secret (TOKEN_EXPIRE_MINUTES).
-NOT_THE_SECRET = frozenset(
-    {
-        "MINUTES",
-        "HOURS",
-        "SECONDS",
-        "DAYS",
-        "TTL",
-        "EXPIRE",
-        "EXPIRES",
-        "LENGTH",
-        "SIZE",
-        "URL",
-        "HOST",
-        "PORT",
-        "NAME",
-        "USER",
-        "PREFIX",
-        "FILE",
-        "PATH",
-        "ID",
-        "ALGORITHM",
-        "AGE",
-        "ENABLED",
-        "DISABLED",
-        "LIMIT",
-        "RATE",
-        "TIMEOUT",
-        "COUNT",
-    }
-)
-# A name starting with one of these is a switch (ENABLE_EMAIL_PASSWORD), not a secret.
-SWITCHES = frozenset({"ENABLE", "DISABLE", "USE", "IS", "HAS", "ALLOW", "REQUIRE", "SHOW"})
 NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 TYPED_DEFAULT = re.compile(r"-?\d+(\.\d+)?|true|false|yes|no|on|off", re.IGNORECASE)
 

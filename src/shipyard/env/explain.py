@@ -30,6 +30,50 @@ from shipyard.env.envfiles import EXAMPLE, EnvValue, layered, parse_env_file
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.IGNORECASE
 )
+# A name ending in one of these is about a secret, not the secret (TOKEN_EXPIRE_MINUTES,
+# JWT_TOKEN_PREFIX).
+NOT_THE_SECRET = frozenset(
+    {
+        "MINUTES",
+        "HOURS",
+        "SECONDS",
+        "DAYS",
+        "TTL",
+        "EXPIRE",
+        "EXPIRES",
+        "LENGTH",
+        "SIZE",
+        "URL",
+        "HOST",
+        "PORT",
+        "NAME",
+        "USER",
+        "PREFIX",
+        "FILE",
+        "PATH",
+        "ID",
+        "ALGORITHM",
+        "AGE",
+        "ENABLED",
+        "DISABLED",
+        "LIMIT",
+        "RATE",
+        "TIMEOUT",
+        "COUNT",
+    }
+)
+# A name starting with one of these is a switch (ENABLE_EMAIL_PASSWORD), not a secret.
+SWITCHES = frozenset({"ENABLE", "DISABLE", "USE", "IS", "HAS", "ALLOW", "REQUIRE", "SHOW"})
+
+
+def looks_secret(name: str) -> bool:
+    """Tell a secret-looking variable name (a PASSWORD, TOKEN, API_KEY...), not its settings."""
+    parts = name.upper().split("_")
+    if parts[-1] in NOT_THE_SECRET or parts[0] in SWITCHES:
+        return False
+    return bool(SECRET_NAME.search(name))
+
+
 _REFERENCE = re.compile(
     r"\$\$|\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}"
     r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
@@ -138,9 +182,9 @@ def explain(
             template, path = raw.get(key, (None, None))
             refs = references(template) if template else []
             secret = bool(
-                SECRET_NAME.search(key)
+                looks_secret(key)
                 or key in contract_secrets
-                or any(name in contract_secrets or SECRET_NAME.search(name) for name, _, _ in refs)
+                or any(name in contract_secrets or looks_secret(name) for name, _, _ in refs)
             )
             chain: list[Candidate] = []
             if path is None:
@@ -168,7 +212,7 @@ def explain(
         for entry in image_env.get(image, []):
             key, _, value = entry.partition("=")
             if key not in resolved:
-                secret = bool(SECRET_NAME.search(key))
+                secret = bool(looks_secret(key))
                 rows.append(
                     Explained(
                         service,

@@ -14,7 +14,7 @@ from shipyard.core.workspace import Workspace, display_path
 from shipyard.env import envfiles, envops
 from shipyard.env.envfiles import ParsedEnv
 from shipyard.env.environment import images_of, read_model
-from shipyard.env.explain import SECRET_NAME, references
+from shipyard.env.explain import looks_secret, references
 from shipyard.stack import dockerignore
 
 
@@ -69,13 +69,13 @@ def compose_secret_problems(path: Path, secrets: frozenset[str]) -> list[str]:
     for service, spec in sorted((data.get("services") or {}).items()):
         for key, value in _environment(spec or {}):
             refs = references(value) if value else []
-            if value and not refs and (SECRET_NAME.search(key) or key in secrets):
+            if value and not refs and (looks_secret(key) or key in secrets):
                 problems.append(
                     f"{where}: {service}.environment.{key} is a literal secret: "
                     f"use ${{{key}:?set {key} in env/.env.<env>}}"
                 )
             for name, op, _ in refs:
-                if (name in secrets or SECRET_NAME.search(name)) and op != ":?":
+                if (name in secrets or looks_secret(name)) and op != ":?":
                     problems.append(
                         f"{where}: {service}.environment.{key} reads ${name} without ':?': "
                         f"a missing value would start the stack with an empty secret"
@@ -94,7 +94,7 @@ def dockerfile_problems(path: Path) -> list[str]:
         f"{m.group(2)} looks like a secret: pass it with a BuildKit secret mount "
         "(RUN --mount=type=secret) and [tool.shipyard.build-secrets]"
         for m in _ARG_OR_ENV.finditer(text)
-        if SECRET_NAME.search(m.group(2))
+        if looks_secret(m.group(2))
     ]
 
 

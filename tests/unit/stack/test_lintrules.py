@@ -53,6 +53,10 @@ def test_compose_secret_rules(tmp_path: Path) -> None:
         "      - API_TOKEN=${API_TOKEN:-dev}\n"
         "      - STRIPE_KEY=${STRIPE_KEY:?set it}\n"
         "      - DEBUG=1\n"
+        # About a secret, not one (init leaves them out of its secrets too).
+        "      - JWT_TOKEN_PREFIX=${JWT_TOKEN_PREFIX}\n"
+        "      - ACCESS_TOKEN_EXPIRE_MINUTES=${ACCESS_TOKEN_EXPIRE_MINUTES:-30}\n"
+        "      - POSTGRES_PASSWORD_FILE=${POSTGRES_PASSWORD_FILE:-/run/secrets/pw}\n"
     )
     assert compose_secret_problems(path, frozenset({"DB_PASS"})) == [
         f"{path}: api.environment.API_TOKEN reads $API_TOKEN without ':?': "
