@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from shipyard.adopt import plan, render
+from shipyard.stack.lintrules import compose_secret_problems
 from tests.unit.adopt.variants import variants
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures/adopt"
@@ -60,6 +61,18 @@ def test_every_variant_renders_the_same_bytes_twice_and_its_yaml_loads(
     ]
     uv = ["uv"] if adoption.toolchain == "uv" else []
     assert stages == [*uv, "tini", "base", "builder", "development", "test", "production"]
+
+
+@pytest.mark.parametrize("adoption", variants(), ids=lambda a: a.project)
+def test_every_variants_compose_files_pass_the_secret_rules_of_lint(
+    adoption: render.Adoption, tmp_path: Path
+) -> None:
+    """`nox -s lint` on what init wrote finds no secret that could start empty or in git."""
+    for name, text in plan.rendered(adoption).items():
+        if name.startswith("compose/") and name.endswith(".yml"):
+            path = tmp_path / name.replace("/", "-")
+            path.write_text(text)
+            assert compose_secret_problems(path, frozenset(adoption.secrets)) == [], name
 
 
 @pytest.mark.parametrize(
