@@ -19,6 +19,8 @@ from shipyard.env.environment import Environment
 from shipyard.testing.testrun import NO_TESTS_COLLECTED, Check, CheckFailed, throwaway_run
 
 COLLECTED = re.compile(r"(\d+)(?:/\d+)? tests? collected")
+# What pytest says when a test module fails to import or a fixture file is broken.
+COLLECTION_ERROR = re.compile(r"errors? during collection|ERROR collecting|\b\d+ errors?\b")
 # With a -q of the project's own on top of ours, pytest counts per file instead.
 PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.MULTILINE)
 # Finds the app by importing the modules that import its framework: a module-level
@@ -74,6 +76,18 @@ def collected(output: str) -> int | None:
         return int(total[-1])
     per_file = PER_FILE.findall(output)
     return sum(map(int, per_file)) if per_file else None
+
+
+def failed_after_collecting(status: int, output: str) -> str | None:
+    """Say why pytest exited non-zero after collecting without an error, else None.
+
+    A plugin can fail a run that collected cleanly: a coverage threshold
+    (``--cov-fail-under`` in the project's addopts) is never met when no test runs.
+    """
+    if not status or collected(output) is None or COLLECTION_ERROR.search(output):
+        return None
+    why = next((line.strip() for line in output.splitlines() if "FAIL" in line), "")
+    return f"pytest then exited {status}" + (f": {why}" if why else "")
 
 
 def app_check(app: str, settings: str) -> Check:
@@ -198,7 +212,8 @@ def verify(
             "the image (not through docker), then 'shipyard init --force'",
         )
         raise NotVerified(error, "collect", outcome.output)
-    if outcome.status:
+    after = failed_after_collecting(outcome.status, outcome.output)
+    if outcome.status and not after:
         error = ShipyardError(
             f"not verified: collecting the tests failed in the test image (pytest exited "
             f"{outcome.status})",
@@ -207,5 +222,6 @@ def verify(
             "a missing variable: set it under env; then 'shipyard init --force'",
         )
         raise NotVerified(error, "collect", outcome.output)
-    done.append(f"{count:,} test{'s' if count != 1 else ''} collected (no test was run)")
+    more = f"; {after}" if after else ""
+    done.append(f"{count:,} test{'s' if count != 1 else ''} collected (no test was run{more})")
     return "verified: " + ", ".join(done)

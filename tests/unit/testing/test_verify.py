@@ -59,3 +59,26 @@ def test_djangos_runner_is_checked_where_it_starts() -> None:
     assert check.argv == ("sh", "-c", "cd src && python manage.py check")
     assert verify.runner_check("python -m unittest discover", "shipyard.toml") is None
     assert verify.runner_check("pytest -q", "shipyard.toml") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "output", "said"),
+    [
+        (
+            1,
+            "FAIL Required test coverage of 100% not reached. Total coverage: 33.26%\n"
+            "90 tests collected in 1.10s\n",
+            "pytest then exited 1: FAIL Required test coverage of 100% not reached. "
+            "Total coverage: 33.26%",
+        ),
+        (0, "90 tests collected in 1.10s\n", None),
+        (2, "ERROR collecting tests/test_db.py\n1 error in 0.2s\n", None),
+        (2, "12 tests collected, 1 error in 0.3s\n", None),
+        (4, "usage: pytest: error: unrecognized arguments: --nope\n", None),
+    ],
+)
+def test_a_run_that_fails_after_a_clean_collection_is_still_verified(
+    status: int, output: str, said: str | None
+) -> None:
+    """fastapi-realworld's --cov-fail-under=100 fails --collect-only; collecting did not fail."""
+    assert verify.failed_after_collecting(status, output) == said
