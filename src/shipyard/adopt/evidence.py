@@ -22,6 +22,7 @@ import yaml
 from dotenv import dotenv_values
 
 from shipyard.adopt.detect import own_dockerfiles
+from shipyard.adopt.packages import bookworm_names
 from shipyard.core.config import read_toml
 
 # An example value that stands for one, not one: <your-key>, changeme, xxx, ...
@@ -305,11 +306,13 @@ def own_image(root: Path) -> dict[str, tuple[Any, str]]:
             # Everything a builder stage installs is for building.
             builder = bool(re.match(r"\S+\s+AS\s+\S*(build|compile)", stage, re.IGNORECASE))
             for install in re.findall(r"apt-get\s+install\s+([^&;|\n]+)", stage):
-                names = [w for w in install.split() if not w.startswith("-") and "=" not in w]
+                words = [w for w in install.split() if not w.startswith("-") and "=" not in w]
+                names, renamed = bookworm_names(words)
+                why = f"{where} installs them{renamed}"
                 build = [n for n in names if builder or BUILD_TOOLS.search(n)]
                 runtime = [n for n in names if n not in build]
-                found.setdefault("build-packages", (build, f"{where} installs them"))
-                found.setdefault("runtime-packages", (runtime, f"{where} installs them"))
+                found.setdefault("build-packages", (build, why))
+                found.setdefault("runtime-packages", (runtime, why))
         if port := re.search(r"^\s*EXPOSE\s+(\d+)", joined, re.MULTILINE):
             found.setdefault("port", (int(port.group(1)), f"{where}: EXPOSE {port.group(1)}"))
         for line in re.findall(r"^\s*(?:CMD|ENTRYPOINT)\s+(.+)$", joined, re.MULTILINE):

@@ -44,3 +44,20 @@ def system_packages(deps: Mapping[str, str], root: Path | None = None) -> tuple[
             reasons.append(f"{name} compiles from source ({deps[name]})")
     why = "; ".join(reasons) or "every dependency ships wheels"
     return Found(build, why), Found(runtime, why)
+
+
+# Packages of older Debian releases that bookworm (the images' base) names otherwise.
+RENAMED_PACKAGES = {
+    "netcat": "netcat-openbsd",
+    "libgdal26": "libgdal32",
+    "libffi7": "libffi8",
+    "libssl1.1": "libssl3",
+    "python-dev": "python3-dev",
+}
+
+
+def bookworm_names(names: list[str]) -> tuple[list[str], str]:
+    """Return apt package ``names`` as bookworm has them, and what was renamed ("; a is b...")."""
+    renamed = [(n, RENAMED_PACKAGES[n]) for n in names if n in RENAMED_PACKAGES]
+    said = "".join(f"; {old} is {new} on bookworm" for old, new in renamed)
+    return [RENAMED_PACKAGES.get(n, n) for n in names], said

@@ -70,6 +70,15 @@ CAUSES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
         ),
         (
+            r"has no installation candidate|unable to locate package",
+            (
+                "the image's Debian release has no package by that name (a name from an older "
+                "release: netcat is netcat-openbsd, libssl1.1 is libssl3): fix the apt-get line "
+                "(for a project `shipyard init` adopted: runtime-packages or build-packages in "
+                "its settings, then `shipyard init --force`)"
+            ),
+        ),
+        (
             (
                 r"no matching distribution|could not find a version that satisfies|"
                 r"no solution found when resolving|not found in the package registry"

@@ -372,3 +372,18 @@ def test_a_url_in_a_comment_is_no_service(tmp_path: Path) -> None:
         },
     )
     assert findings.findings(root)["services"].value == []
+
+
+def test_apt_packages_of_older_debian_releases_get_bookworms_names(tmp_path: Path) -> None:
+    """fastapi-realworld installs netcat (bullseye): bookworm has only netcat-openbsd."""
+    root = write_tree(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.9.10-slim\n"
+            "RUN apt-get update && apt-get install -y --no-install-recommends netcat\n"
+        },
+    )
+    assert evidence.own_image(root)["runtime-packages"] == (
+        ["netcat-openbsd"],
+        "Dockerfile installs them; netcat is netcat-openbsd on bookworm",
+    )

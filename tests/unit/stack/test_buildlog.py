@@ -111,6 +111,8 @@ def test_a_base_image_that_cannot_be_pulled_is_named() -> None:
         ("Error: pg_config executable not found.", "needs system libraries"),
         ("SSL: CERTIFICATE_VERIFY_FAILED", "could not reach the network"),
         ("Because nosuch was not found in the package registry", "no release of a requirement"),
+        ("E: Package 'netcat' has no installation candidate", "netcat is netcat-openbsd"),
+        ("E: Unable to locate package libssl1.1", "Debian release has no package"),
         ("Segmentation fault", "the step's last lines are above"),
     ],
 )
