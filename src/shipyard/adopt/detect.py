@@ -243,9 +243,8 @@ def scm_version(root: Path) -> Found:
 def is_package(root: Path, tool: str) -> Found:
     """Tell whether the project itself installs (a build backend), or only its dependencies do."""
     pyproject = read_toml(root / "pyproject.toml")
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    if tool == "poetry" and poetry.get("package-mode") is False:
-        return Found(False, "package-mode = false in [tool.poetry]")  # noqa: FBT003
+    if tool == "poetry" and (why := _poetry_installs_nothing(pyproject, root)):
+        return Found(False, why)  # noqa: FBT003
     if tool == "uv" and pyproject.get("tool", {}).get("uv", {}).get("package") is False:
         return Found(False, "package = false in [tool.uv]")  # noqa: FBT003
     if "build-system" in pyproject:
@@ -257,6 +256,23 @@ def is_package(root: Path, tool: str) -> Found:
         return Found(True, "setup.cfg [metadata]/[options]")  # noqa: FBT003
     # A setup.cfg of tool sections alone ([flake8], [tool:pytest]) builds nothing.
     return Found(False, "no build backend: the code runs from /app")  # noqa: FBT003
+
+
+def _poetry_installs_nothing(pyproject: dict[str, Any], root: Path) -> str:
+    """Say why Poetry installs no package of the project's (or its build would fail), or ""."""
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    if poetry.get("package-mode") is False:
+        return "package-mode = false in [tool.poetry]"
+    name = str(poetry.get("name") or pyproject.get("project", {}).get("name") or "")
+    if not name or poetry.get("packages"):
+        return ""
+    module = re.sub(r"[-.]+", "_", name).lower()
+    if any((root / where).exists() for where in (module, f"src/{module}", f"{module}.py")):
+        return ""
+    return (
+        f"Poetry finds no package {module} (no such folder, no packages in [tool.poetry]): "
+        "the code runs from /app"
+    )
 
 
 def runtime_requirements(root: Path) -> Found:

@@ -181,3 +181,36 @@ def test_a_lock_poetry_1_wrote_is_exported_by_poetry_1(tmp_path: Path) -> None:
     assert "poetry==1.8.5 poetry-plugin-export==1.8.0" in old
     new = render.dockerfile(dataclasses.replace(poetry, poetry_lock="2.5.1"))
     assert "poetry==2.5.1 poetry-plugin-export==1.10.1" in new
+
+
+@pytest.mark.parametrize(
+    ("files", "installs"),
+    [
+        ({"app/__init__.py": ""}, False),  # fastapi-realworld: the package is app/
+        ({"fastapi_realworld_example_app/__init__.py": ""}, True),
+        ({"src/fastapi_realworld_example_app/__init__.py": ""}, True),
+        ({"fastapi_realworld_example_app.py": ""}, True),
+    ],
+)
+def test_a_poetry_project_installs_only_when_poetry_finds_its_package(
+    tmp_path: Path, files: dict[str, str], installs: bool
+) -> None:
+    pyproject = (
+        '[tool.poetry]\nname = "fastapi-realworld-example-app"\nversion = "0"\n'
+        '[build-system]\nrequires = ["poetry-core"]\nbuild-backend = "poetry.core.masonry.api"\n'
+    )
+    root = write_tree(tmp_path, {"pyproject.toml": pyproject, **files})
+    found = detect.is_package(root, "poetry")
+    assert found.value is installs
+    if not installs:
+        assert found.evidence.startswith("Poetry finds no package fastapi_realworld_example_app")
+    packages = write_tree(
+        tmp_path / "listed",
+        {
+            "pyproject.toml": pyproject.replace(
+                'version = "0"', 'version = "0"\npackages = [{include = "app"}]'
+            ),
+            **files,
+        },
+    )
+    assert detect.is_package(packages, "poetry").value is True
