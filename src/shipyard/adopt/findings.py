@@ -431,7 +431,8 @@ def findings(root: Path) -> dict[str, detect.Found]:
     )
     found["optional-env"] = detect.Found(
         optional,
-        "read with .get() and no default: not passed (move one to env to pass it)"
+        "the code runs without them (a default it computes, or .get() and none): not passed "
+        "(move one to env to pass it)"
         if optional
         else "none",
     )
