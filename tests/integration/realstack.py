@@ -138,9 +138,15 @@ def remove_everything(name: str) -> None:
             if project.startswith(name):
                 docker(kind, "rm", item, check=False)
     # Every repository named after the copy: <name>, <name>-api, a registry's .../<name>-cache.
+    # An image pulled by digest (a promote) has a repository and no tag: removed by ID.
     images = [
-        ref
-        for ref in docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        image_id if ref.endswith(":<none>") else ref
+        for ref, image_id in (
+            line.split()
+            for line in docker(
+                "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"
+            ).stdout.splitlines()
+        )
         if ref.rpartition(":")[0].rsplit("/", 1)[-1].startswith(name)
     ]
     # Rebuilding a tag leaves the old image untagged; our builds label theirs.
