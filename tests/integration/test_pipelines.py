@@ -17,7 +17,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tests.integration.realstack import REPO, Stack, remove_everything
+from tests.integration.realstack import REPO, Stack, docker, remove_everything
 
 FIXTURES = REPO / "tests/fixtures/adopt"
 GITLAB_CI_LOCAL = "gitlab-ci-local@4.73.0"  # the last release that runs on Node.js 20
@@ -107,3 +107,4 @@ def test_the_generated_gitlab_pipeline_runs_green(tmp_path: Path, registry: str)
     finally:
         remove_everything(name)
     assert stack.leftovers() == {"containers": [], "networks": [], "volumes": []}
+    assert name not in docker("images", "--format", "{{.Repository}}").stdout
