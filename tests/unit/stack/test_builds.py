@@ -41,8 +41,8 @@ def workspace(engine: Engine, runner: FakeRunner, said: list[str]) -> Workspace:
     return Workspace(runner, engine, load_stack(), said.append)
 
 
-def test_buildx_bakes_each_wave_in_one_command(project: Path) -> None:
-    """Wave 1: the three role images in one bake; wave 2: the image built FROM one of them."""
+def baking() -> tuple[list[dict[str, Any]], FakeRunner]:
+    """Return a runner that keeps each bake's definition, and the list it keeps them in."""
     definitions: list[dict[str, Any]] = []
 
     def script(argv: list[str]) -> tuple[int, str]:
@@ -50,7 +50,12 @@ def test_buildx_bakes_each_wave_in_one_command(project: Path) -> None:
             definitions.append(json.loads(Path(argv[4]).read_text()))
         return 0, ""
 
-    runner = FakeRunner(script)
+    return definitions, FakeRunner(script)
+
+
+def test_buildx_bakes_each_wave_in_one_command(project: Path) -> None:
+    """Wave 1: the three role images in one bake; wave 2: the image built FROM one of them."""
+    definitions, runner = baking()
     said: list[str] = []
     tags = build_images(workspace(BUILDX, runner, said), images(project))
     bakes = [argv for argv in runner.argvs if argv[:3] == ["docker", "buildx", "bake"]]
@@ -180,15 +185,9 @@ def test_a_build_removes_the_last_failed_builds_log(project: Path) -> None:
 
 def test_a_github_actions_cache_has_one_scope_per_image(project: Path) -> None:
     """cache-ref = "type=gha": each image of a bake reads and writes its own scope."""
-    definitions: list[dict[str, Any]] = []
-
-    def script(argv: list[str]) -> tuple[int, str]:
-        if argv[:3] == ["docker", "buildx", "bake"]:
-            definitions.append(json.loads(Path(argv[4]).read_text()))
-        return 0, ""
-
+    definitions, runner = baking()
     container = Engine(buildx=True, compose=("docker", "compose"), driver="docker-container")
-    ws = workspace(container, FakeRunner(script), [])
+    ws = workspace(container, runner, [])
     ws = replace(ws, stack=replace(ws.stack, cache_ref="type=gha", cache_push=True))
     build_images(ws, images(project))
     targets = {name: t for d in definitions for name, t in d["target"].items()}
