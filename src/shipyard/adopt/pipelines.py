@@ -40,17 +40,12 @@ def uses(action: str) -> str:
 def ci_systems(root: Path) -> Found:
     """Return the CI systems the project uses (GitHub Actions when it has none yet)."""
     github = sorted((root / ".github/workflows").glob("*.y*ml"))
-    gitlab = root / ".gitlab-ci.yml"
-    found = [
-        name for name, there in (("github", bool(github)), ("gitlab", gitlab.is_file())) if there
-    ]
+    gitlab = (root / ".gitlab-ci.yml").is_file()
+    found = ["github"] * bool(github) + ["gitlab"] * gitlab
     if not found:
         return Found(["github"], "no CI found: GitHub Actions (set [] for none, or gitlab)")
-    where = [
-        *(p.relative_to(root).as_posix() for p in github[:2]),
-        *([".gitlab-ci.yml"] * gitlab.is_file()),
-    ]
-    return Found(found, f"{', '.join(where)}")
+    where = [p.relative_to(root).as_posix() for p in github] + [".gitlab-ci.yml"] * gitlab
+    return Found(found, ", ".join(where))
 
 
 def default_branch(root: Path) -> Found:

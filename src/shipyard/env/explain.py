@@ -212,7 +212,7 @@ def explain(
         for entry in image_env.get(image, []):
             key, _, value = entry.partition("=")
             if key not in resolved:
-                secret = bool(looks_secret(key))
+                secret = looks_secret(key)
                 rows.append(
                     Explained(
                         service,
