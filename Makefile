@@ -38,7 +38,7 @@ rebuild: $(BIN)/inv ## rebuild the dev images and recreate the stack
 	$(BIN)/inv rebuild
 status: $(BIN)/inv ## show every environment's stack
 	$(BIN)/inv status
-lint: $(BIN)/inv ## ruff, mypy, hadolint, compose config
+lint: $(BIN)/inv ## ruff, mypy, zizmor, hadolint, compose config
 	$(BIN)/nox -s lint
 docker-test: $(BIN)/inv ## run the service's tests inside the test image
 	$(BIN)/nox -s docker-test
