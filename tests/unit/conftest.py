@@ -81,9 +81,10 @@ class _NoProcess:
 
 @pytest.fixture(autouse=True)
 def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Keep what shipyard remembers per machine (volume fingerprints) inside the test."""
+    """Keep what shipyard remembers per machine (volume fingerprints, cached models) inside the test."""
     state = tmp_path / "state"
     monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return state
 
 

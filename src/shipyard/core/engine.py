@@ -7,11 +7,15 @@ and works with the engine down; ``[tool.shipyard] builder``/``compose`` (or
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
+from shipyard.core.cache import digest, file_part, read, stat_part, write
 from shipyard.core.errors import CommandFailed, EngineError, ShipyardError
 from shipyard.core.process import Result, Runner
 
@@ -74,6 +78,56 @@ def detect_engine(
         tip="install the Docker Compose v2 plugin (Docker Desktop ships it), "
         "or set compose in [tool.shipyard]",
     )
+
+
+PLUGIN_DIRS = (
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins",
+)
+
+
+def _probe_key(builder: str, compose: str, *, cache: bool) -> str:
+    """Return the digest of what detection depends on: the settings, the client, its plugins.
+
+    The client found on PATH, the plugin folders (a plugin added, removed or
+    replaced changes its folder), the context and the buildx builder in use.
+    """
+    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    client = shutil.which("docker")
+    # buildx rewrites `current` on every build: its content, not its time, says which builder.
+    chosen = (config / "config.json", config / "buildx" / "current")
+    watched = (*(Path(p) for p in PLUGIN_DIRS), config / "cli-plugins")
+    return digest(
+        [
+            builder,
+            compose,
+            str(cache),
+            *(
+                f"{name}={os.environ.get(name, '')}"
+                for name in ("PATH", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG")
+            ),
+            stat_part(Path(client)) if client else "no docker",
+            *(stat_part(path) for path in watched),
+            *(file_part(path) for path in chosen),
+        ]
+    )
+
+
+def cached_engine(
+    runner: Runner, *, builder: str = "auto", compose: str = "auto", cache: bool = True
+) -> Engine:
+    """Return :func:`detect_engine`'s answer, probing again only when what it read changed."""
+    key = _probe_key(builder, compose, cache=cache)
+    kept = read("engine", key)
+    if kept is not None:
+        found = json.loads(kept)
+        return Engine(bool(found["buildx"]), tuple(found["compose"]), str(found["driver"]))
+    engine = detect_engine(runner, builder=builder, compose=compose, cache=cache)
+    if not runner.dry:
+        write("engine", key, json.dumps(asdict(engine)))
+    return engine
 
 
 def buildx_driver(runner: Runner) -> str:

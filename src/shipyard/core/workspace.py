@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shipyard.core.config import Stack, load_stack
-from shipyard.core.engine import Engine, detect_engine, require
+from shipyard.core.engine import Engine, cached_engine, require
 from shipyard.core.process import Runner
 
 IgnoredBy = Callable[[Path], bool | None]
@@ -73,7 +73,7 @@ def open_workspace(
     stack = load_stack(start, flags=flags)
     for key, value in host_user().items():
         os.environ.setdefault(key, value)  # what Compose interpolates into a dev service's user
-    engine = detect_engine(
+    engine = cached_engine(
         runner, builder=stack.builder, compose=stack.compose, cache=bool(stack.cache_ref)
     )
     return Workspace(runner, engine, stack, say)

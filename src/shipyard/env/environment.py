@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shipyard.core import cache
 from shipyard.core.compose import compose_command, job_services
 from shipyard.core.config import Stack
 from shipyard.core.engine import Engine
 from shipyard.core.errors import CommandFailed, ConfigError, tail
 from shipyard.core.workspace import Workspace, display_path
-from shipyard.env import envcheck, envfiles
+from shipyard.env import envcheck, envfiles, modelcache
 
 ALL_PROFILES = "*"
 _STAGE = re.compile(
@@ -238,8 +239,13 @@ def read_model(ws: Workspace, name: str, files: Sequence[Path], env_files: Seque
         env_files=env_files,
         profiles=(ALL_PROFILES,),
     )
+    key = modelcache.model_key(argv, files, env_files)
+    name_in_cache = "model-" + cache.digest([str(Path.cwd()), *argv])[:16]
+    if (kept := cache.read(name_in_cache, key)) is not None:
+        return json.loads(kept)
     try:
-        return json.loads(ws.runner.run(argv, capture=True, query=True).stdout or "{}")
+        text = ws.runner.run(argv, capture=True, query=True).stdout or "{}"
+        model = json.loads(text)
     except CommandFailed as exc:
         # An empty, partial or stale env file: shipyard's own check names every key
         # and its fix, where Compose prints one interpolation error per use.
@@ -250,6 +256,8 @@ def read_model(ws: Workspace, name: str, files: Sequence[Path], env_files: Seque
             details=tail(exc.stderr or exc.stdout, 10),
             tip="fix what Compose says above; 'docker compose config' shows the same",
         ) from None
+    cache.write(name_in_cache, key, text)
+    return model
 
 
 def stand_in_env_files(stack: Stack, name: str) -> tuple[Path, ...]:
