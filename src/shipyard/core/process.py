@@ -350,3 +350,24 @@ def shielded() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def spawn_detached(argv: Sequence[str], log: Path) -> int:
+    """Start ``argv`` in a session of its own, outliving this process; return its pid.
+
+    No terminal reaches it (Ctrl-C in the shell that started it, the shell
+    closing); its output goes to ``log``. The one process shipyard leaves
+    running: the keeper of a kept test stack.
+    """
+    options: dict[str, Any]
+    if sys.platform == "win32":  # pragma: no cover - no sessions: a detached process group
+        options = {
+            "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
+        }
+    else:
+        options = {"start_new_session": True}
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=out, **options
+        )
+    return process.pid

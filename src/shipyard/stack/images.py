@@ -233,7 +233,7 @@ LOCK_FIXES = {
 }
 
 
-def _instructions(text: str) -> list[str]:
+def instructions(text: str) -> list[str]:
     """Return the Dockerfile's instructions, continuation lines joined, comments dropped."""
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
     return [i.strip() for i in re.sub(r"\\\s*\n", " ", "\n".join(lines)).splitlines() if i.strip()]
@@ -246,7 +246,7 @@ def context_sources(dockerfile_text: str) -> list[str]:
     the whole context (``.``) are left out: only names that must exist as written.
     """
     found: list[str] = []
-    for instruction in _instructions(dockerfile_text):
+    for instruction in instructions(dockerfile_text):
         for spec in _BIND.findall(instruction):
             fields = dict(f.split("=", 1) for f in spec.split(",") if "=" in f)
             if "from" not in fields and "source" in fields:

@@ -9,6 +9,7 @@ from json import dumps
 from typing import TYPE_CHECKING
 
 from invoke.context import Context
+from invoke.exceptions import Exit
 
 from shipyard.core.errors import ShipyardError
 from shipyard.core.process import InvokeRunner
@@ -20,11 +21,12 @@ if TYPE_CHECKING:
     from shipyard.env import environment as environments
     from shipyard.stack import doctor as doctor_checks
     from shipyard.stack import stacks
-    from shipyard.testing import testrun
+    from shipyard.testing import kept, testrun
 else:
     doctor_checks = lazy("shipyard.stack.doctor")
     environments = lazy("shipyard.env.environment")
     stacks = lazy("shipyard.stack.stacks")
+    kept = lazy("shipyard.testing.kept")
     testrun = lazy("shipyard.testing.testrun")
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "logs",
     "rebuild",
     "status",
+    "test",
     "test_down",
     "test_up",
     "up",
@@ -193,10 +196,38 @@ def test_up(c: Context, build: bool = True, timeout: str | None = None) -> None:
     _up(c, TEST, build=build, timeout=timeout)
 
 
+IDLE = 1800  # seconds
+
+
+@shipyard_task(
+    help={
+        "idle": f"seconds the kept stack waits for the next run before it goes (default {IDLE})",
+        "rebuild": "rebuild the test image (and recreate what runs it) even if nothing changed",
+    }
+)
+def test(c: Context, idle: int = IDLE, rebuild: bool = False) -> None:
+    """Run the tests in the test image on a kept test stack (pytest arguments after --).
+
+    The first run starts the test stack and leaves it up; later runs reuse it
+    with the source as it is now (no rebuild unless the lock or Dockerfile
+    changed). CI runs 'nox -s docker-test' instead: a fresh stack every time.
+    """
+    ws = workspace(c)
+    environment = environments.resolve(ws, ws.stack.test_env)
+    status = kept.kept_test(ws, environment, shlex.split(c.remainder), idle=idle, rebuild=rebuild)
+    if status:  # pytest said why; exit with its status, as pytest would
+        raise Exit(code=status)
+
+
 @shipyard_task()
 def test_down(c: Context) -> None:
-    """Remove the test stack and its throwaway volumes."""
-    stacks.down(*_environment(c, TEST), volumes=True)
+    """Remove the test stacks: 'inv test-up''s and 'inv test''s kept one, with their volumes."""
+    ws, environment = _environment(c, TEST)
+    stacks.down(ws, environment, volumes=True)
+    if ws.stack.test_env != TEST:
+        environment = environments.resolve(ws, ws.stack.test_env, create=False)
+    for line in kept.down(ws, environment):
+        print(f"removed {line}")
 
 
 @shipyard_task(

@@ -102,7 +102,12 @@ def image_config(ws: Workspace, ref: str) -> dict[str, Any]:
 
 
 def suite_command(
-    ws: Workspace, environment: Environment, pytest_args: Sequence[str]
+    ws: Workspace,
+    environment: Environment,
+    pytest_args: Sequence[str],
+    *,
+    results: bool = True,
+    config: dict[str, Any] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """Return the argv and extra environment that run the test service's own command.
 
@@ -110,16 +115,19 @@ def suite_command(
     it runs pytest directly, the results flags and ``pytest_args`` are
     appended; when a shell runs it (``sh -c "migrate && pytest"``), they go
     in ``PYTEST_ADDOPTS``, after whatever the service or image sets there.
+    Without ``results`` (the kept stack's edit-test loop) no report is written.
+    ``config`` is the test image's, when the caller read it already.
     """
     service = environment.services[ws.stack.test_service]
     image = environment.image_of(ws.stack.test_service)
-    config = image_config(ws, image.at(ws.stack.checkout)) if image else {}
+    if config is None:
+        config = image_config(ws, image.at(ws.stack.checkout)) if image else {}
     command = [str(w) for w in service.get("command") or config.get("Cmd") or ["pytest"]]
-    flags = [*results_flags(ws), *pytest_args]
+    flags = [*(results_flags(ws) if results else []), *pytest_args]
     if runs_pytest_directly(command):
         return [*command, *flags], {}
     image_env = dict(e.split("=", 1) for e in config.get("Env") or [] if "=" in e)
-    if runs_django_tests_directly(command):
+    if results and runs_django_tests_directly(command):
         own_path = (service.get("environment") or {}).get("PYTHONPATH") or image_env.get(
             "PYTHONPATH", ""
         )

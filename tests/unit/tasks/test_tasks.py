@@ -265,9 +265,6 @@ def test_a_bad_scale_stops_before_any_build(
         ),
         pytest.param(stack.dev_status, {}, f"{DEV_Q} ps --all", id="dev-status"),
         pytest.param(
-            stack.test_down, {}, f"{TEST_Q} down --remove-orphans --volumes", id="test-down"
-        ),
-        pytest.param(
             stack.down, {"env": "test"}, f"{TEST_Q} down --remove-orphans", id="down-test"
         ),
         pytest.param(
@@ -288,6 +285,25 @@ def test_compose_tasks_run_exactly_one_command(
     env = "test" if "test" in expected else "dev"
     listed = [VOLUMES[env]] if expected.endswith("--volumes") else []  # to confirm, to forget
     assert commands(c) == [config(env), *listed, expected]
+
+
+KEPT_FIELDS = (
+    '{{.Label "dev.shipyard.env"}}\t{{.Label "dev.shipyard.run"}}\t{{.Label "dev.shipyard.host"}}'
+)
+KEPT_LISTINGS = [
+    f"docker {kind} --format '{{{{.{name}}}}}\t{KEPT_FIELDS}' --filter "
+    "label=dev.shipyard.project=demo-app --filter label=dev.shipyard.run=kept"
+    for kind, name in (("ps --all", "Names"), ("network ls", "Name"), ("volume ls", "Name"))
+]
+
+
+@pytest.mark.usefixtures("env_files")
+def test_test_down_removes_test_ups_stack_and_the_kept_one() -> None:
+    """`inv test-down`: compose down of `inv test-up`'s stack, then the kept stack by its labels."""
+    down = f"{TEST_Q} down --remove-orphans --volumes"
+    c = context({down: Result(), **{listing: Result("") for listing in KEPT_LISTINGS}})
+    stack.test_down(c)
+    assert commands(c) == [config("test"), VOLUMES["test"], down, *KEPT_LISTINGS]
 
 
 def test_down_without_an_env_file_creates_none(project: Path) -> None:
@@ -585,6 +601,7 @@ def test_namespace_has_every_task_with_help() -> None:
             "rebuild",
             "rollback",
             "status",
+            "test",
             "test-down",
             "test-up",
             "undeploy",
