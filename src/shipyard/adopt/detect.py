@@ -111,6 +111,36 @@ def _requirements_in(path: Path, seen: set[Path] | None = None) -> set[str]:
     return names
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What pyproject.toml declares statically: runtime, build backend, test extras."""
+
+    runtime: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    test: tuple[str, ...] = ()
+
+
+def declared(root: Path, extras: Iterable[str]) -> Declared:
+    """Return ``[project]`` dependencies (unless dynamic), build requires and ``extras``' deps."""
+    pyproject = read_toml(root / "pyproject.toml")
+    project = pyproject.get("project", {})
+    if "dependencies" in project.get("dynamic", []):
+        return Declared()
+    optional = project.get("optional-dependencies", {})
+    own = _requirement_name(str(project.get("name", ""))) or "\0"
+    test = [
+        str(item)
+        for extra in extras
+        for item in optional.get(extra, [])
+        if _requirement_name(str(item)) != own  # `pkg[test]` needs the project itself
+    ]
+    return Declared(
+        tuple(str(item) for item in project.get("dependencies", [])),
+        tuple(str(item) for item in pyproject.get("build-system", {}).get("requires", [])),
+        tuple(dict.fromkeys(test)),
+    )
+
+
 def dependencies(root: Path) -> dict[str, str]:
     """Return every dependency name the project declares anywhere, with where it was found."""
     found: dict[str, str] = {}

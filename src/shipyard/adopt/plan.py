@@ -98,6 +98,12 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         name = detect.project_name(root)
     chosen = {"project": name, **chosen}
     value = {k: v.value for k, v in chosen.items()}
+    extras = [d.split(":", 1)[1] for d in value["test-dependencies"] if d.startswith("extra:")]
+    static = (
+        detect.declared(root, extras)
+        if value["toolchain"] == "pip" and not value["install"] and value["install-project"]
+        else detect.Declared()
+    )
     adoption = render.Adoption(
         project=project_slug(str(value["project"])),
         settings_file=settings_path.name if settings_path.is_file() else SETTINGS_FILE,
@@ -148,6 +154,9 @@ def choose(root: Path) -> tuple[render.Adoption, dict[str, detect.Found], bool]:
         tasks_file=_beside(root, "tasks.py"),
         noxfile=_beside(root, "noxfile.py"),
         ci=tuple(value["ci"]),
+        declared=(*static.runtime, *static.build) if static.runtime else (),
+        declared_test=static.test,
+        declared_build=bool(static.runtime and static.build),
         registry=str(tool.get("registry") or "").rstrip("/"),
         ci_install=value["ci-install"],
         ci_branch=value["ci-branch"],

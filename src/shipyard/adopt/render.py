@@ -72,6 +72,7 @@ TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
 )
 TEMPLATES.filters["json"] = json.dumps
+TEMPLATES.filters["quote"] = shlex.quote
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,11 @@ class Adoption:
     ci_install: str = "shipyard"  # what CI pip-installs for shipyard
     ci_branch: str = "main"  # pushes to it run the pipeline and release
     registry: str = ""  # the settings' registry: releases go there unless CI names another
+    # pip projects with no requirements file: what pyproject.toml declares, installed
+    # before the source (runtime and build backend; the test extras).
+    declared: tuple[str, ...] = ()
+    declared_test: tuple[str, ...] = ()
+    declared_build: bool = False  # the build backend is among `declared`: no build isolation
 
     @property
     def inv(self) -> str:
@@ -255,9 +261,17 @@ def dockerfile(adoption: Adoption) -> str:
     nested = [f for f in adoption.requirement_files if "/" in f]
     folders = sorted({f.split("/")[0] for f in nested if f.split("/")[0] == "requirements"})
     loose = [f for f in nested if f.split("/")[0] != "requirements"]
+    isolation = "--no-build-isolation " if adoption.declared_build else ""
+    extra = f"[{','.join(extras)}]" if extras else ""
     return _render(
         "docker/Dockerfile.jinja",
         adoption,
+        project_install="--no-deps ."
+        if adoption.install or adoption.toolchain == "poetry"
+        else f"{isolation}.",
+        editable_install="--no-deps -e ."
+        if adoption.install and not extras
+        else f"{isolation}-e '.{extra}'",
         uv_image=UV_IMAGE,
         poetry=POETRY_1
         if adoption.poetry_lock.startswith("1.")

@@ -214,3 +214,26 @@ def test_a_poetry_project_installs_only_when_poetry_finds_its_package(
         },
     )
     assert detect.is_package(packages, "poetry").value is True
+
+
+def test_what_pyproject_declares_statically_is_installed_before_the_source(
+    tmp_path: Path,
+) -> None:
+    """Runtime deps, the build backend and the test extras' deps; `pkg[x]` of itself is not one."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "Demo-Lib"\ndependencies = ["flask>=3", "click"]\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8", "demo_lib[extra]"]\n'
+        'extra = ["rich"]\n[build-system]\nrequires = ["setuptools>=61"]\n'
+    )
+    assert detect.declared(tmp_path, ["test"]) == detect.Declared(
+        ("flask>=3", "click"), ("setuptools>=61",), ("pytest>=8",)
+    )
+
+
+def test_dynamic_dependencies_are_not_read(tmp_path: Path) -> None:
+    """setup.py computes them: nothing is installed ahead; `pip install .` does it all."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndynamic = ["dependencies"]\n'
+        '[build-system]\nrequires = ["setuptools"]\n'
+    )
+    assert detect.declared(tmp_path, ["test"]) == detect.Declared()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from shipyard.adopt import plan, render
+from shipyard.stack import images
 from shipyard.stack.lintrules import compose_secret_problems
 from tests.unit.adopt.variants import variants
 
@@ -60,7 +62,39 @@ def test_every_variant_renders_the_same_bytes_twice_and_its_yaml_loads(
         if line.startswith("FROM")
     ]
     uv = ["uv"] if adoption.toolchain == "uv" else []
-    assert stages == [*uv, "tini", "base", "builder", "development", "test", "production"]
+    assert stages == [*uv, "tini", "base", "deps", "builder", "development", "test", "production"]
+
+
+INSTALLS = re.compile(r"pip install|uv sync|poetry export|uv pip install")
+OWN_INSTALL = re.compile(r" -e |uv sync --frozen|--no-deps \.| \.( |$)")
+
+
+@pytest.mark.parametrize("adoption", variants(), ids=lambda a: a.project)
+def test_no_dependency_installs_after_the_source_in_the_test_lineage(
+    adoption: render.Adoption,
+) -> None:
+    """deps, development, test: after `COPY . .`, only the project's own install runs.
+
+    A source edit then rebuilds the source layer and that install, never a
+    dependency from the network (the builder stage, production's, may differ).
+    """
+    text = render.dockerfile(adoption)
+    lines = images.instructions(text)
+    stage, copied, late = "", False, []
+    holds_source: dict[str, bool] = {}  # a stage FROM one that copied the source holds it too
+    for line in lines:
+        if line.startswith("FROM "):
+            holds_source[stage] = copied
+            stage = line.split()[-1]
+            copied = holds_source.get(line.split()[1], False)
+            continue
+        if stage not in {"deps", "development", "test"}:
+            continue
+        if line.startswith("COPY") and line.split()[-2:] == [".", "."]:
+            copied = True
+        elif copied and INSTALLS.search(line) and not OWN_INSTALL.search(line):
+            late.append(f"{stage}: {line[:120]}")
+    assert late == []
 
 
 @pytest.mark.parametrize("adoption", variants(), ids=lambda a: a.project)

@@ -60,6 +60,9 @@ def variants() -> list[render.Adoption]:
                 workers={"worker": "celery -A app worker", "beat": "celery -A app beat"}
                 if on[4]
                 else {},
+                declared=("flask>=3", "setuptools>=61") if toolchain == "pip" and on[1] else (),
+                declared_test=("pytest>=8",) if toolchain == "pip" and on[1] else (),
+                declared_build=toolchain == "pip" and on[1] and on[2],
             )
         )
     return out
