@@ -75,8 +75,13 @@ def median(action: Callable[[], object], runs: int = RUNS) -> float:
     return statistics.median(seconds(action) for _ in range(runs))
 
 
-def sh(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """Run a command; stop the benchmark with its output if it fails."""
+def sh(
+    *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None, stderr: bool = False
+) -> str:
+    """Run a command; stop the benchmark with its output if it fails; return its stdout.
+
+    ``stderr``: its stderr follows its stdout in what is returned.
+    """
     done = subprocess.run(
         argv,
         cwd=cwd,
@@ -88,7 +93,7 @@ def sh(*argv: str, cwd: Path | None = None, env: dict[str, str] | None = None) -
     )
     if done.returncode:
         sys.exit(f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return done.stdout
+    return done.stdout + (done.stderr if stderr else "")
 
 
 def must(stack: Stack, *argv: str) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures against their floors or peers, measured in one run."""

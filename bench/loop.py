@@ -1,0 +1,139 @@
+"""The edit-test loop of issue 22, each figure against its peer, in one run.
+
+Usage: .venv/bin/python bench/loop.py [--runs N]
+
+On a private copy of the reference stack (unique names, removed afterwards):
+
+- native: the suite run by pytest on this host, in a venv of the service's
+  dependencies (built here, not timed), against the dev stack's PostgreSQL and
+  Redis on their published ports: the floor an in-image run is held to;
+- ``inv test`` on the kept stack after a source edit (a new line in
+  ``demo/api.py`` each run), and its first run (stack started);
+- the peers of issue 10's open figures, measured again: a warm ``nox -s
+  docker-test`` and the same steps typed with raw Compose, a no-op ``inv
+  docker-build`` and its raw bake, ``inv --list`` and bare invoke (the
+  functions of bench/speed.py).
+
+Each figure is the median of N runs (default 3). Paste the table into
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.speed import RUNS, edit, median, must, seconds, sh, startup, test_runs
+from tests.integration.realstack import Stack, copy_stack, remove_everything
+
+NATIVE_DEPS = ("fastapi", "uvicorn", "psycopg[binary]", "redis", "pytest", "httpx")
+
+
+def native_venv(work: Path) -> Path:
+    """Create a venv with the service's dependencies on this host (not timed)."""
+    venv = work / "native"
+    sh(sys.executable, "-m", "venv", str(venv))
+    sh(str(venv / "bin/pip"), "install", "-q", *NATIVE_DEPS)
+    return venv / "bin/pytest"
+
+
+def env_values(stack: Stack) -> dict[str, str]:
+    """Return env/.env.dev as a dict."""
+    lines = (stack.root / "env/.env.dev").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def native(stack: Stack, pytest: Path) -> float:
+    """Time the suite on the host against the dev stack's published services."""
+    must(stack, "inv", "dev-up")
+    values = env_values(stack)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(stack.root / "app/src"),
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT_INTERNAL": values["POSTGRES_PORT"],
+        "POSTGRES_USER": values["POSTGRES_USER"],
+        "POSTGRES_PASSWORD": values["POSTGRES_PASSWORD"],
+        "POSTGRES_DB": values["POSTGRES_DB"],
+        "REDIS_URL": f"redis://127.0.0.1:{values['REDIS_PORT']}/0",
+    }
+    argv = (str(pytest), "-q", "-p", "no:cacheprovider")
+    sh(*argv, cwd=stack.root / "app", env=env)  # bytecode and a warm cache, as a laptop has
+    took = median(lambda: sh(*argv, cwd=stack.root / "app", env=env))
+    must(stack, "inv", "dev-down", "--volumes", "--yes")
+    return took
+
+
+def kept(stack: Stack) -> dict[str, float]:
+    """Time `inv test`: the first run (stack started), then runs after a source edit."""
+    must(stack, "inv", "docker-build", "--env", "test")  # the first run's build is not ours
+    first = seconds(lambda: must(stack, "inv", "test"))
+    source = stack.root / "app/src/demo/api.py"
+
+    def edited() -> None:
+        edit(source)
+        must(stack, "inv", "test")
+
+    rerun = median(edited)
+    must(stack, "inv", "test-down")
+    return {"first": first, "rerun": rerun}
+
+
+def main() -> None:
+    """Measure on a private copy; print the table."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        stack = copy_stack(work)
+        try:
+            floor = native(stack, native_venv(work))
+            loop = kept(stack)
+            tests = test_runs(stack)
+            start = startup(stack, work)
+        finally:
+            stack.run("inv", "test-down")
+            remove_everything(stack.name)
+    rows = [
+        (
+            "inv test, kept stack, after a source edit",
+            f"{loop['rerun']:.2f} s",
+            f"native pytest {floor:.2f} s + {loop['rerun'] - floor:.2f} s (goal: + 1.0 s)",
+        ),
+        (
+            "inv test, first run (starts the kept stack)",
+            f"{loop['first']:.2f} s",
+            f"{loop['first'] / tests['nox']:.2f}x a warm docker-test ({tests['nox']:.2f} s)",
+        ),
+        (
+            "nox -s docker-test, warm",
+            f"{tests['nox']:.2f} s",
+            f"{tests['nox'] / tests['raw']:.2f}x raw compose steps ({tests['raw']:.2f} s)",
+        ),
+        (
+            "inv docker-build, nothing to do",
+            f"{start['inv_noop']:.2f} s",
+            (
+                f"{start['inv_noop'] / start['raw_noop']:.2f}x its raw bake "
+                f"({start['raw_noop']:.2f} s)"
+            ),
+        ),
+        (
+            "inv --list",
+            f"{start['inv_list']:.3f} s",
+            (
+                f"{start['inv_list'] / start['invoke_list']:.2f}x bare invoke "
+                f"({start['invoke_list']:.3f} s)"
+            ),
+        ),
+    ]
+    print(f"runs per figure: {RUNS}; median")
+    print("| figure | measured | against its peer |\n|---|---:|---|")
+    for name, value, ratio in rows:
+        print(f"| {name} | {value} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
