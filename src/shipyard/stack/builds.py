@@ -19,6 +19,7 @@ from pathlib import Path
 from shipyard.core.errors import CommandFailed, ConfigError, did_you_mean
 from shipyard.core.workspace import Workspace, display_path, git_sha
 from shipyard.env.environment import Environment, Image, resolve
+from shipyard.stack import freshness
 from shipyard.stack.buildlog import explain
 from shipyard.stack.images import (
     BuildOptions,
@@ -28,6 +29,7 @@ from shipyard.stack.images import (
     build_command,
     build_waves,
     cache_plan,
+    labels,
     preflight,
     secret_specs,
 )
@@ -160,6 +162,42 @@ def _preflight(images: Sequence[Image]) -> None:
         )
 
 
+def _stale(
+    ws: Workspace, images: Sequence[Image], options: BuildOptions, tags: dict[str, list[str]]
+) -> tuple[list[Image], dict[str, str]]:
+    """Return the images to build (inputs changed, or built on one that is) and the digests."""
+    fresh, digests = freshness.unchanged(
+        ws.runner,
+        images,
+        tags,
+        {image.ref: labels(image, options.project, options.sha) for image in images},
+        options.checkout,
+    )
+    todo = _with_dependents(images, [image for image in images if image not in fresh], tags)
+    if len(todo) < len(images):
+        ws.say(
+            "up to date (nothing they are built from changed): "
+            + ", ".join(image.ref for image in images if image not in todo)
+        )
+    return todo, digests
+
+
+def _with_dependents(
+    images: Sequence[Image], stale: Sequence[Image], tags: dict[str, list[str]]
+) -> list[Image]:
+    """Return ``stale`` and every image built FROM one of them, in ``images``' order."""
+    todo = {image.ref for image in stale}
+    grown = True
+    while grown:
+        grown = False
+        for image in images:
+            built_on = set(freshness.all_bases(image))
+            if image.ref not in todo and any(built_on & set(tags[ref]) for ref in todo):
+                todo.add(image.ref)
+                grown = True
+    return [image for image in images if image.ref in todo]
+
+
 def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = False) -> list[str]:
     """Build ``images`` (BuildKit reuses every layer that is not stale); return the tags."""
     if not images:
@@ -179,7 +217,13 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
             f"buildx's {engine.driver!r} driver cannot export a build cache: sharing layers "
             f"as inline cache in the pushed images under {stack.cache_ref} instead"
         )
-    for wave in build_waves(images):
+    tags = {image.ref: image.tags(options.sha, options.checkout) for image in images}
+    # A build that must export or push a cache runs even when nothing changed.
+    skippable = not (no_cache or ws.runner.dry) and not any(
+        caches[image.ref].cache_to or caches[image.ref].push for image in images
+    )
+    todo, digests = _stale(ws, images, options, tags) if skippable else (list(images), {})
+    for wave in build_waves(todo):
         if engine.buildx:
             _bake(ws, wave, options, caches)
         else:
@@ -190,11 +234,13 @@ def build_images(ws: Workspace, images: Sequence[Image], *, no_cache: bool = Fal
                         env=engine.build_env(),
                         tee=True,
                     )
-    tags: list[str] = []
+    if skippable:
+        freshness.remember(ws.runner, todo, tags, digests, options.checkout)
+    built: list[str] = []
     for image in images:
-        tags += image.tags(options.sha)
+        built += image.tags(options.sha)
         pushed = caches[image.ref].push
         if pushed:
             ws.runner.run(["docker", "tag", image.ref, pushed])
             ws.runner.run(["docker", "push", pushed])
-    return tags
+    return built

@@ -47,6 +47,29 @@ BUILD = (
 )
 
 
+FRESHNESS = "docker image inspect --format '{{json .RepoTags}} {{json .RepoDigests}} {{.Id}}' "
+
+
+def tags_of(*targets: str) -> list[str]:
+    """Return every tag a build of ``targets`` gives, as freshness asks for them."""
+    co = load_stack().checkout
+    return sorted(
+        tag
+        for t in targets
+        for tag in (f"demo-app:{t}", f"demo-app:{t}-abc1234", f"demo-app:{t}-at-{co}")
+    )
+
+
+def fresh_before(*targets: str) -> str:
+    """Return the one query before a build: the tags' and the base image's IDs."""
+    return FRESHNESS + " ".join(sorted([*tags_of(*targets), "python:3.13-slim"]))
+
+
+def fresh_after(*targets: str) -> str:
+    """Return the query after a build: the IDs its tags got, to skip the next one."""
+    return FRESHNESS + " ".join(tags_of(*targets))
+
+
 def classic_build(t: str) -> str:
     """Return the classic build of target ``t``, tagged for this checkout too."""
     return BUILD.format(t=t, co=load_stack().checkout)
@@ -146,7 +169,9 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
     """Read the model, build its one image once, up without Compose building, poll, print URLs."""
     c = context(
         {
+            fresh_before("development"): Result(),
             classic_build(t="development"): Result(),
+            fresh_after("development"): Result(),
             f"{DEV} {UP}": Result(),
             f"{DEV_Q} ps --all --format json": Result(HEALTHY),
         }
@@ -157,7 +182,9 @@ def test_dev_up_builds_starts_waits_and_prints_urls(capsys: pytest.CaptureFixtur
         VERSION,
         VOLUMES["dev"],  # data created with other secrets? (none here)
         GIT,
+        fresh_before("development"),  # nothing built yet: no tag has an ID
         classic_build(t="development"),
+        fresh_after("development"),
         f"{DEV} {UP}",
         f"{DEV_Q} ps --all --format json",
         VOLUMES["dev"],  # the new volumes' secrets remembered (none here)
@@ -347,17 +374,21 @@ def test_test_up_uses_the_test_target_and_project() -> None:
     """`test-up` builds the test stage and starts the test project."""
     c = context(
         {
+            fresh_before("test"): Result(),
             classic_build(t="test"): Result(),
+            fresh_after("test"): Result(),
             f"{TEST} {UP}": Result(),
             f"{TEST_Q} ps --all --format json": Result(HEALTHY),
         }
     )
     stack.test_up(c)
-    assert commands(c)[1:6] == [
+    assert commands(c)[1:8] == [
         VERSION,
         VOLUMES["test"],
         GIT,
+        fresh_before("test"),
         classic_build(t="test"),
+        fresh_after("test"),
         f"{TEST} {UP}",
     ]
 
@@ -375,10 +406,12 @@ def test_docker_build_every_image_of_every_environment(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No option: each environment's images, each name once, tagged with and without the sha."""
-    builds = [classic_build(t=t) for t in ("test", "development", "production")]
-    c = context({b: Result() for b in builds})
+    targets = ("test", "development", "production")
+    builds = [classic_build(t=t) for t in targets]
+    queries = [fresh_before(*targets), fresh_after(*targets)]
+    c = context({b: Result() for b in [*builds, *queries]})
     images.docker_build(c)
-    assert commands(c) == [*_all_configs(), GIT, VERSION, *builds]
+    assert commands(c) == [*_all_configs(), GIT, VERSION, queries[0], *builds, queries[1]]
     assert capsys.readouterr().out.split() == [
         "demo-app:test",
         "demo-app:test-abc1234",
@@ -403,9 +436,36 @@ def test_docker_build_one_target_without_cache() -> None:
 def test_docker_build_one_environment_and_service() -> None:
     """--env dev --service worker: the image the worker runs in dev."""
     expected = classic_build(t="development")
-    c = context({expected: Result()})
+    queries = [fresh_before("development"), fresh_after("development")]
+    c = context({expected: Result(), **{q: Result() for q in queries}})
     images.docker_build(c, env=["dev"], service="worker")
-    assert commands(c) == [config("dev", "env/.env.example"), GIT, VERSION, expected]
+    assert commands(c) == [
+        config("dev", "env/.env.example"),
+        GIT,
+        VERSION,
+        queries[0],
+        expected,
+        queries[1],
+    ]
+
+
+@pytest.mark.usefixtures("project")
+def test_a_build_whose_inputs_and_tags_are_unchanged_is_skipped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The second build of unchanged files asks the engine once and builds nothing."""
+    expected = classic_build(t="development")
+    ids = "\n".join(f'["{tag}"] [] sha256:1' for tag in tags_of("development"))
+    queries = {fresh_before("development"): Result(ids), fresh_after("development"): Result(ids)}
+    c = context({expected: Result(), **queries})
+    images.docker_build(c, env=["dev"], service="worker")
+    again = context(queries)
+    images.docker_build(again, env=["dev"], service="worker")
+    # The model is cached too: no `config` either.
+    assert commands(again) == [GIT, VERSION, fresh_before("development")]
+    assert "up to date (nothing they are built from changed): demo-app:development" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.usefixtures("project")

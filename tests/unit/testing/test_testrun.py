@@ -160,6 +160,14 @@ DANGLING = [
     "--filter",
     "label=org.opencontainers.image.title=demo-app",
 ]
+FRESHNESS = [
+    "docker",
+    "image",
+    "inspect",
+    "--format",
+    "{{json .RepoTags}} {{json .RepoDigests}} {{.Id}}",
+]
+TAGS = ["demo-app:test", "demo-app:test-at-{co}"]
 PYTEST = ["pytest", "--junitxml=/tmp/shipyard-results/junit.xml"]
 INSPECT = ["docker", "image", "inspect", "--format", "{{json .Config}}", "demo-app:test-at-{co}"]
 
@@ -178,7 +186,9 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         ["docker", "version", "--format", "{{.Server.Version}}"],  # once, before anything
         DANGLING,  # no run of this host died holding its lock: no sweep for leftovers
         ["git", "-C", ".", "rev-parse", "--short", "HEAD"],
+        here([*FRESHNESS, *TAGS, "python:3.13-slim"]),  # up to date? (nothing built yet)
         here(BUILD),
+        here([*FRESHNESS, *TAGS]),  # what the build made, for the next run
         here(INSPECT),
         compose("r1", "up", "--detach", "--remove-orphans", "--no-build", "db", "migrate", "redis"),
         compose("r1", "ps", "--all", "--format", "json"),
@@ -205,7 +215,7 @@ def test_passing_run_exact_commands(env: Environment) -> None:
         ["docker", "rm", "--force", "--volumes", "demo-app-test-r1-tests"],
         compose("r1", "down", "--volumes", "--remove-orphans", "--timeout", "0"),
     ]  # `down` succeeded: nothing left to sweep
-    assert runner.calls[5].options["timeout"] == 180.0
+    assert runner.calls[7].options["timeout"] == 180.0  # the `up`
     assert not list(Path(tempfile.gettempdir(), "shipyard-runs").iterdir())  # lock and overlay gone
 
 
