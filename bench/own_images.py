@@ -11,7 +11,8 @@ in this repository.
 For each project, on a private copy: ``shipyard init --no-verify``, then
 
 - the project's own Dockerfile, changed only as this machine needs: base
-  images that exist here (the nearest ``python:3.X-slim`` stand-in), the
+  images that exist here (the nearest ``python:3.X-slim`` stand-in, the uv
+  image here for any uv), the
   proxy's CA bundle mounted as a build secret in every RUN step (with
   ``PIP_CERT``/``REQUESTS_CA_BUNDLE`` pointing at it), nothing Engine 20.10
   rejects (``HEALTHCHECK --start-interval``), and the project's own fixes
@@ -43,6 +44,7 @@ from bench.speed import CA, edit, median, seconds, sh
 from tests.integration.realstack import BIN, docker
 
 CA_MOUNT = "--mount=type=secret,id=ca,target=/etc/ssl/certs/ca-certificates.crt"
+UV = "0.13.9"  # the uv image this machine has
 CERT_ENV = (
     "ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt "
     "REQUESTS_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt UV_SYSTEM_CERTS=1"
@@ -71,6 +73,7 @@ PROJECTS = {
         ),
     ),
     "healthchecks": Project("docker/Dockerfile", "hc/api/views.py"),
+    "bakerydemo": Project("Dockerfile", "bakerydemo/base/blocks.py"),
 }
 
 
@@ -89,6 +92,8 @@ def runnable_here(text: str, fixes: tuple[tuple[str, str], ...]) -> str:
             sys.exit(f"the fix {old!r} no longer applies: update PROJECTS")
         text = text.replace(old, new)
     text = re.sub(r"(FROM\s+(?:--\S+\s+)*)python:(\S*)", stand_in, text, flags=re.IGNORECASE)
+    text = re.sub(r"ARG UV_VERSION=\S+", f"ARG UV_VERSION={UV}", text)
+    text = re.sub(r"ghcr\.io/astral-sh/uv:[\w.-]+", f"ghcr.io/astral-sh/uv:{UV}", text)
     text = re.sub(r"--start-interval=\S+\s*", "", text)
     text = re.sub(r"^(FROM\s.*)$", rf"\1\n{CERT_ENV}", text, flags=re.MULTILINE | re.IGNORECASE)
     return re.sub(r"^RUN\s", f"RUN {CA_MOUNT} ", text, flags=re.MULTILINE)
