@@ -58,10 +58,12 @@ class Project:
     dockerfile: str  # the project's own, relative to the checkout (its context: the root)
     module: str  # a source file a source-only change edits
     fixes: tuple[tuple[str, str], ...] = field(default=())  # (old, new) in its Dockerfile
+    python: str = ""  # the stand-in for a FROM python with no version (default: 3.13)
 
 
 PROJECTS = {
-    "microblog": Project("Dockerfile", "app/main/routes.py"),
+    # Its pins (2023) have wheels up to Python 3.11 (multidict 6.0.4): `python:slim` then.
+    "microblog": Project("Dockerfile", "app/main/routes.py", python="3.11"),
     "fastapi-realworld": Project(
         "Dockerfile",
         "app/main.py",
@@ -77,21 +79,26 @@ PROJECTS = {
 }
 
 
-def stand_in(match: re.Match[str]) -> str:
+def stand_in(match: re.Match[str], default: str = "3.13") -> str:
     """Return the local python image nearest the one a FROM names."""
     version = re.match(r"(\d+)\.(\d+)", match[2] or "")
-    minor = f"3.{min(int(version[2]), 13)}" if version else "3.13"
+    minor = f"3.{min(int(version[2]), 13)}" if version else default
     flavour = "-slim-trixie" if "trixie" in match[0] else "-slim"
     return f"{match[1]}python:{minor}{flavour}"
 
 
-def runnable_here(text: str, fixes: tuple[tuple[str, str], ...]) -> str:
+def runnable_here(text: str, project: Project) -> str:
     """Return the project's Dockerfile changed only as this machine needs."""
-    for old, new in fixes:
+    for old, new in project.fixes:
         if old not in text:
             sys.exit(f"the fix {old!r} no longer applies: update PROJECTS")
         text = text.replace(old, new)
-    text = re.sub(r"(FROM\s+(?:--\S+\s+)*)python:(\S*)", stand_in, text, flags=re.IGNORECASE)
+    text = re.sub(
+        r"(FROM\s+(?:--\S+\s+)*)python:(\S*)",
+        partial(stand_in, default=project.python or "3.13"),
+        text,
+        flags=re.IGNORECASE,
+    )
     text = re.sub(r"ARG UV_VERSION=\S+", f"ARG UV_VERSION={UV}", text)
     text = re.sub(r"ghcr\.io/astral-sh/uv:[\w.-]+", f"ghcr.io/astral-sh/uv:{UV}", text)
     text = re.sub(r"--start-interval=\S+\s*", "", text)
@@ -124,7 +131,7 @@ def measure(name: str, checkout: Path, work: Path) -> dict[str, float]:
     shutil.copytree(checkout, root)
     sh(str(BIN / "shipyard"), "init", "--no-verify", str(root))
     theirs = work / f"{root.name}.Dockerfile"
-    theirs.write_text(runnable_here((root / project.dockerfile).read_text(), project.fixes))
+    theirs.write_text(runnable_here((root / project.dockerfile).read_text(), project))
     their_image = f"{root.name}-theirs:latest"
     their_build = (
         "docker", "buildx", "build", "--load", "--tag", their_image, "--file", str(theirs),
