@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -74,8 +74,13 @@ def excluded(path: str, patterns: list[Pattern]) -> bool:
     return result
 
 
-def sent_files(context: Path, dockerfile: Path | None = None) -> Iterator[Path]:
-    """Yield every file the context sends to a build (excluded folders are not walked)."""
+def sent_files(
+    context: Path, dockerfile: Path | None = None, *, skip: Collection[Path] = ()
+) -> Iterator[Path]:
+    """Yield every file the context sends to a build (excluded folders are not walked).
+
+    ``skip``: folders not to walk either (the kept test stack mounts them).
+    """
     patterns = read(context, dockerfile)
     for folder, dirs, files in os.walk(context):
         here = Path(folder)
@@ -84,7 +89,8 @@ def sent_files(context: Path, dockerfile: Path | None = None) -> Iterator[Path]:
         dirs[:] = [
             d
             for d in sorted(dirs)
-            if not excluded(prefix + d, patterns) or _reincluded(prefix + d, patterns)
+            if here / d not in skip
+            and (not excluded(prefix + d, patterns) or _reincluded(prefix + d, patterns))
         ]
         for name in sorted(files):
             if not excluded(prefix + name, patterns):

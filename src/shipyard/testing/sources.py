@@ -17,7 +17,6 @@ when one changes, the image is rebuilt.
 from __future__ import annotations
 
 import json
-import os
 import posixpath
 import re
 from collections.abc import Sequence
@@ -141,19 +140,8 @@ def build_inputs(images: Sequence[Image], mounts: Sequence[Mount]) -> str:
             stat_part(image.dockerfile),
             stat_part(dockerignore.ignore_file(context, image.dockerfile)),
         ]
-        patterns = dockerignore.read(context, image.dockerfile)
-        for folder, dirs, files in os.walk(context):
-            here = Path(folder)
-            rel = here.relative_to(context).as_posix()
-            prefix = "" if rel == "." else rel + "/"
-            dirs[:] = [
-                d
-                for d in sorted(dirs)
-                if here / d not in mounted and not dockerignore.excluded(prefix + d, patterns)
-            ]
-            parts += [
-                stat_part(here / name)
-                for name in sorted(files)
-                if not dockerignore.excluded(prefix + name, patterns)
-            ]
+        parts += [
+            stat_part(path)
+            for path in dockerignore.sent_files(context, image.dockerfile, skip=mounted)
+        ]
     return digest(parts)
