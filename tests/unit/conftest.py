@@ -89,6 +89,12 @@ def private_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def no_package_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep unit tests off the network: init's wheel look-up reads no index (`PIP_NO_INDEX`)."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+
+
+@pytest.fixture(autouse=True)
 def no_real_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if a unit test would start a real process (use `real_processes`)."""
     monkeypatch.setattr(subprocess, "Popen", _NoProcess)

@@ -17,13 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from shipyard.core.config import read_toml
-
-# Python versions shipyard can generate an image for (python:X-slim).
-PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
-DEFAULT_PYTHON = "3.12"
 
 
 # Wheels that compile from source on a slim image: apt packages to build them
@@ -49,7 +43,8 @@ def _requirement_name(line: str) -> str | None:
     return normalize(match.group(0)) if match else None
 
 
-def _setup_cfg(root: Path) -> configparser.ConfigParser:
+def setup_cfg(root: Path) -> configparser.ConfigParser:
+    """Return the project's setup.cfg, parsed (empty without one)."""
     parser = configparser.ConfigParser(interpolation=None)
     if (root / "setup.cfg").is_file():
         parser.read(root / "setup.cfg", encoding="utf-8")
@@ -174,7 +169,7 @@ def dependencies(root: Path) -> dict[str, str]:
 
 
 def _setup_requirements(root: Path) -> list[str]:
-    cfg = _setup_cfg(root)
+    cfg = setup_cfg(root)
     found = []
     if cfg.has_option("options", "install_requires"):
         found += cfg.get("options", "install_requires").splitlines()
@@ -195,7 +190,7 @@ def project_name(root: Path) -> Found:
     ):
         if isinstance(table.get("name"), str):
             return Found(table["name"], where)
-    cfg = _setup_cfg(root)
+    cfg = setup_cfg(root)
     if cfg.has_option("metadata", "name"):
         return Found(cfg.get("metadata", "name"), "setup.cfg [metadata] name")
     if (root / "setup.py").is_file():
@@ -281,7 +276,7 @@ def is_package(root: Path, tool: str) -> Found:
         return Found(True, "[build-system] in pyproject.toml")  # noqa: FBT003
     if (root / "setup.py").is_file():
         return Found(True, "setup.py")  # noqa: FBT003
-    cfg = _setup_cfg(root)
+    cfg = setup_cfg(root)
     if cfg.has_section("metadata") or cfg.has_section("options"):
         return Found(True, "setup.cfg [metadata]/[options]")  # noqa: FBT003
     # A setup.cfg of tool sections alone ([flake8], [tool:pytest]) builds nothing.
@@ -329,7 +324,7 @@ def test_dependencies(root: Path, tool: str) -> Found:
             groups.add("dev")
     found += [f"group:{g}" for g in wanted if g in groups]
     extras = set(pyproject.get("project", {}).get("optional-dependencies", {}))
-    cfg = _setup_cfg(root)
+    cfg = setup_cfg(root)
     if cfg.has_section("options.extras_require"):
         extras |= set(cfg.options("options.extras_require"))
     found += [f"extra:{e}" for e in wanted if e in extras]
@@ -356,79 +351,6 @@ def test_dependencies(root: Path, tool: str) -> Found:
     return Found(found, where)
 
 
-def _versions(spec: str) -> list[str]:
-    try:
-        allowed = SpecifierSet(spec)
-    except InvalidSpecifier:
-        return list(PYTHONS)
-    return [v for v in PYTHONS if allowed.contains(f"{v}.0")] or list(PYTHONS)
-
-
-def _declared(root: Path) -> tuple[list[str], list[str]]:
-    """Return the Pythons the metadata allows, and what said so (empty when nothing does)."""
-    pyproject = read_toml(root / "pyproject.toml")
-    spec = pyproject.get("project", {}).get("requires-python")
-    poetry_python = (
-        pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).get("python")
-    )
-    cfg = _setup_cfg(root)
-    if cfg.has_option("options", "python_requires"):
-        spec = spec or cfg.get("options", "python_requires")
-    if isinstance(spec, str):
-        return _versions(spec), [f"requires-python {spec!r}"]
-    if isinstance(poetry_python, str):
-        caret = re.match(r"\^(3\.\d+)", poetry_python)
-        spec = f">={caret.group(1)}" if caret else poetry_python.replace(" ", "")
-        return _versions(spec), [f"[tool.poetry] python {poetry_python!r}"]
-    return list(PYTHONS), []
-
-
-def python_version(root: Path) -> Found:
-    """Return the Python to build with: pinned files, the project's own image, then metadata."""
-    for name in (".python-version", "runtime.txt"):
-        path = root / name
-        if path.is_file():
-            match = re.search(r"(3\.\d+)", path.read_text(encoding="utf-8"))
-            if match:
-                return Found(match.group(1), f"{name} says {match.group(1)}")
-    pipfile = root / "Pipfile"  # TOML, but only this line matters here
-    text = pipfile.read_text(encoding="utf-8", errors="replace") if pipfile.is_file() else ""
-    pinned = re.search(r'^\s*python_version\s*=\s*"(3\.\d+)', text, re.MULTILINE)
-    if pinned:
-        return Found(pinned.group(1), f"Pipfile's python_version says {pinned.group(1)}")
-    candidates, reasons = _declared(root)
-    own = _dockerfile_python(root)
-    if own and own.value in candidates:  # the image the project already builds and runs
-        return own
-    classified = sorted(
-        set(re.findall(r"Programming Language :: Python :: (3\.\d+)", metadata_text(root)))
-    )
-    if classified and set(classified) & set(candidates):
-        candidates = [v for v in candidates if v in classified]
-        reasons.append("classifiers")
-    tested = _ci_versions(root)
-    if tested and set(tested) & set(candidates):
-        candidates = [v for v in candidates if v in tested]
-        reasons.append("CI's python-version")
-    if not reasons:
-        return Found(DEFAULT_PYTHON, f"nothing says; {DEFAULT_PYTHON} by default")
-    # Newest allowed, but not past the default while it allows one (else the oldest
-    # allowed): locks a year old rarely have wheels for the newest Python, and
-    # building them needs compilers.
-    settled = [v for v in candidates if PYTHONS.index(v) <= PYTHONS.index(DEFAULT_PYTHON)]
-    chosen = settled[-1] if settled else (candidates or [DEFAULT_PYTHON])[0]
-    return Found(
-        chosen,
-        f"the newest of {', '.join(PYTHONS)} up to {DEFAULT_PYTHON} allowed by "
-        + " and ".join(reasons),
-    )
-
-
-OWN_FROM = re.compile(
-    r"^\s*FROM\s+(?:--\S+\s+)*(?:docker\.io/)?(?:library/)?python:(3\.\d+)", re.IGNORECASE
-)
-
-
 def own_dockerfiles(root: Path) -> list[tuple[Path, str]]:
     """Return the project's own Dockerfiles with their text (not shipyard's, not ignore files)."""
     paths = [*root.glob("Dockerfile*"), *root.glob("*.Dockerfile"), *root.glob("docker/**/*")]
@@ -452,17 +374,6 @@ def _from_python(path: Path) -> bool:
     return bool(re.search(r"(?im)^\s*FROM\s+(?:--\S+\s+)*\S*python", text))
 
 
-def _dockerfile_python(root: Path) -> Found | None:
-    """Return the Python of the project's own Dockerfile (``FROM python:3.10-slim``)."""
-    for path, text in own_dockerfiles(root):
-        for number, line in enumerate(text.splitlines(), 1):
-            match = OWN_FROM.match(line)
-            if match and match.group(1) in PYTHONS:
-                where = f"{path.relative_to(root).as_posix()}:{number}"
-                return Found(match.group(1), f"{where} FROM python:{match.group(1)}")
-    return None
-
-
 def metadata_text(root: Path) -> str:
     """Return the packaging metadata's text: pyproject.toml, setup.cfg, setup.py."""
     return "".join(
@@ -470,13 +381,3 @@ def metadata_text(root: Path) -> str:
         for name in ("pyproject.toml", "setup.cfg", "setup.py")
         if (root / name).is_file()
     )
-
-
-def _ci_versions(root: Path) -> list[str]:
-    texts = [p.read_text(encoding="utf-8") for p in sorted(root.glob(".github/workflows/*.y*ml"))]
-    found = set()
-    for text in texts:
-        for line in text.splitlines():
-            if "python-version" in line or "python:" in line:
-                found |= set(re.findall(r"[\"'\[ ,](3\.\d+)\b", line))
-    return sorted(found & set(PYTHONS), key=PYTHONS.index)

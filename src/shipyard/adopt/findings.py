@@ -20,6 +20,7 @@ from shipyard.adopt import (
     ignores,
     packages,
     pipelines,
+    pythons,
     render,
     variables,
     versions,
@@ -340,7 +341,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     setup = evidence.steps_before_tests(root)
     app = _app(kind.value, app, image)
     found = {
-        "python": detect.python_version(root),
+        "python": pythons.python_version(root, pythons.limits(root)),
         "toolchain": tool,
         "install": detect.runtime_requirements(root)
         if tool.value == "pip"

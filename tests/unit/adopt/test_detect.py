@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.adopt import code, detect, packages, render
+from shipyard.adopt import code, detect, packages, pythons, render
 from tests.unit.adopt.variants import variants
 from tests.unit.conftest import write_tree
 
@@ -84,6 +84,18 @@ def test_toolchain_by_lock_first(
             },
             "3.14",
         ),
+        (
+            {
+                ".github/workflows/test.yml": "jobs:\n  test:\n    strategy:\n      matrix:\n"
+                "        python-version:\n          - 'pypy3.11'\n          - '3.14t'\n"
+                "          - '3.13'\n          - '3.12'\n          - '3.11'\n"
+                "    container: python:3.10-slim\n",
+                ".github/workflows/bench.yml": "jobs:\n  b:\n    steps:\n      - with:\n"
+                "          python-version: '3.14'\n",
+                "pyproject.toml": "[project]\nrequires-python='>=3.9'\n",
+            },
+            "3.12",
+        ),
     ],
     ids=[
         "python-version-file",
@@ -98,11 +110,12 @@ def test_toolchain_by_lock_first(
         "own-dockerfile-not-allowed",
         "pipfile",
         "ci-only-newer",
+        "ci-matrix-list-and-one-job",
     ],
 )
 def test_python_version(tmp_path: Path, files: dict[str, str], version: str) -> None:
     """A pinned file wins; else the newest version every declaration allows."""
-    assert detect.python_version(write_tree(tmp_path, files)).value == version
+    assert pythons.python_version(write_tree(tmp_path, files)).value == version
 
 
 def test_backing_services_and_wheel_packages(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shipyard.adopt import code, detect, evidence, findings, packages, plan, render
+from shipyard.adopt import code, detect, evidence, findings, packages, plan, pythons, render
 from shipyard.core.errors import ConfigError
 from tests.unit.adopt.variants import variants
 from tests.unit.conftest import write_tree
@@ -402,7 +402,7 @@ def test_a_dockerfile_under_compose_is_read_when_it_builds_from_python(tmp_path:
     assert [p.relative_to(tmp_path).as_posix() for p, _ in detect.own_dockerfiles(tmp_path)] == [
         "compose/local/flask/Dockerfile"
     ]
-    assert detect.python_version(tmp_path).value == "3.11"
+    assert pythons.python_version(tmp_path).value == "3.11"
     assert findings.findings(tmp_path)["port"].value == 8000
 
 
