@@ -36,6 +36,12 @@ def use_lock(run: runs.Run) -> FileLock:
     return FileLock(run.lock_file.with_suffix(".inuse"), thread_local=False)
 
 
+def release_gone(busy: FileLock) -> None:
+    """Release the use lock of a stack just removed, and remove its file."""
+    busy.release()
+    Path(busy.lock_file).unlink(missing_ok=True)  # released first: a waiter opens it anew
+
+
 def state_file(run: runs.Run) -> Path:
     """Return where ``inv test`` records the stack: image, inputs, container, keeper."""
     return run.lock_file.with_suffix(".json")
@@ -88,7 +94,7 @@ def keep(run: runs.Run, idle: float) -> int:
                     sys.stdout.flush()
                     remove_stack(runner, run)
                 finally:
-                    busy.release()
+                    release_gone(busy)
                 return 0
             time.sleep(min(TICK, idle - idle_for))
     finally:

@@ -297,7 +297,7 @@ def _suite(
     )
     _touch(run)
     if done.returncode == testrun.NO_TESTS_COLLECTED and not ws.runner.dry:
-        raise testrun.NoTestsCollected(command)
+        raise testrun.NoTestsCollected(command, "inv test")
     return done.returncode
 
 
@@ -315,4 +315,4 @@ def down(ws: Workspace, environment: Environment) -> list[str]:
     try:
         return keeper.remove_stack(ws.runner, run)
     finally:
-        busy.release()
+        keeper.release_gone(busy)

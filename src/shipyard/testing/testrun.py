@@ -181,12 +181,12 @@ class NoTestsCollected(ShipyardError):
 
     exit_code = NO_TESTS_COLLECTED
 
-    def __init__(self, command: Sequence[str]) -> None:
-        """Name the command that ran, and where to look."""
+    def __init__(self, command: Sequence[str], how: str = "nox -s docker-test") -> None:
+        """Name the command that ran, and where to look (``how``: what the user typed)."""
         super().__init__(
             f"pytest collected no test in the test image (exit 5): none was found, or every "
             f"test was deselected ({shlex.join(command)})",
-            tip="check the paths, -k and -m you passed ('nox -s docker-test -- -k NAME') and "
+            tip=f"check the paths, -k and -m you passed ('{how} -- -k NAME') and "
             "in the test command, and that the tests are in the test image (COPY in the "
             "Dockerfile's test stage, not left out by .dockerignore)",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,7 +50,6 @@ def env(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Envir
     (project / "env/.env.test").write_text("POSTGRES_USER=demo\nPOSTGRES_PASSWORD=x\n")
     write(project / "docker/Dockerfile", "FROM python:3.13-slim AS test\nWORKDIR /app\nCOPY . .\n")
     write(project / "src/demo/__init__.py", "")
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     image = app_image(project, "test", ("migrate", "tests"))
     return environment(project, "test", SERVICES, images=(image,))
 
@@ -122,7 +120,7 @@ def test_pytests_status_comes_back_and_no_tests_is_an_error(env: Environment) ->
     lock = _kept_up(env, {})
     try:
         assert kept.kept_test(open_workspace(_runner(UP, status=1)), env, []) == 1
-        with pytest.raises(testrun.NoTestsCollected):
+        with pytest.raises(testrun.NoTestsCollected, match=r"'inv test -- -k NAME'"):
             kept.kept_test(open_workspace(_runner(UP, status=5)), env, ["-k", "nothing"])
     finally:
         lock.release()
@@ -142,3 +140,12 @@ def test_test_down_refuses_while_a_run_uses_the_stack(env: Environment) -> None:
     finally:
         busy.release()
     assert runner.argvs == []
+
+
+def test_test_down_leaves_no_lock_file_behind(env: Environment) -> None:
+    """`inv test-down` removes the stack's files, the use lock's too."""
+    run = kept.kept_run(open_workspace(FakeRunner()), env)
+    run.lock_file.parent.mkdir(parents=True, exist_ok=True)
+    keeper.state_file(run).write_text("{}")
+    assert kept.down(open_workspace(FakeRunner()), env) == []
+    assert sorted(p.name for p in run.lock_file.parent.iterdir()) == []
