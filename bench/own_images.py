@@ -15,7 +15,8 @@ For each project, on a private copy: ``shipyard init --no-verify``, then
   image here for any uv), the
   proxy's CA bundle mounted as a build secret in every RUN step (with
   ``PIP_CERT``/``REQUESTS_CA_BUNDLE`` pointing at it), nothing Engine 20.10
-  rejects (``HEALTHCHECK --start-interval``), and the project's own fixes
+  rejects (``HEALTHCHECK --start-interval``), no ``pip install --upgrade pip``
+  (the stand-ins' pip is Debian's), and the project's own fixes
   listed in PROJECTS (a Debian package renamed since it was written);
 - shipyard's production image (the bake ``inv docker-build --target
   production`` writes), and the floor: a one-file COPY onto it.
@@ -60,6 +61,7 @@ class Project:
     module: str  # a source file a source-only change edits
     fixes: tuple[tuple[str, str], ...] = field(default=())  # (old, new) in its Dockerfile
     python: str = ""  # the stand-in for a FROM python with no version (default: 3.13)
+    settings: str = ""  # shipyard.toml's [init] lines this machine needs (a Python it has)
 
 
 PROJECTS = {
@@ -77,7 +79,8 @@ PROJECTS = {
             ("pip install poetry==1.1 ", "pip install poetry==1.1.15 poetry-core==1.0.8 "),
         ),
     ),
-    "healthchecks": Project("docker/Dockerfile", "hc/api/views.py"),
+    # Its image is python:3.14; this machine's newest is 3.13, for theirs and ours alike.
+    "healthchecks": Project("docker/Dockerfile", "hc/api/views.py", settings='python = "3.13"'),
     "bakerydemo": Project("Dockerfile", "bakerydemo/base/blocks.py"),
 }
 
@@ -105,6 +108,8 @@ def runnable_here(text: str, project: Project) -> str:
     text = re.sub(r"ARG UV_VERSION=\S+", f"ARG UV_VERSION={UV}", text)
     text = re.sub(r"ghcr\.io/astral-sh/uv:[\w.-]+", f"ghcr.io/astral-sh/uv:{UV}", text)
     text = re.sub(r"--start-interval=\S+\s*", "", text)
+    # The stand-in images' pip is Debian's, which pip cannot uninstall to upgrade.
+    text = re.sub(r"pip install (?:--upgrade|-U) pip\s*&&\s*", "", text)
     text = re.sub(r"^(FROM\s.*)$", rf"\1\n{CERT_ENV}", text, flags=re.MULTILINE | re.IGNORECASE)
     return re.sub(r"^RUN\s", f"RUN {CA_MOUNT} ", text, flags=re.MULTILINE)
 
@@ -132,6 +137,8 @@ def measure(name: str, checkout: Path, work: Path) -> dict[str, float]:
     project = PROJECTS[name]
     root = work / f"bench-{name}-{uuid.uuid4().hex[:6]}"
     shutil.copytree(checkout, root)
+    if project.settings:
+        (root / "shipyard.toml").write_text(f"[init]\n{project.settings}\n")
     sh(str(BIN / "shipyard"), "init", "--no-verify", str(root))
     theirs = work / f"{root.name}.Dockerfile"
     theirs.write_text(runnable_here((root / project.dockerfile).read_text(), project))
