@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -110,19 +111,20 @@ def adopted(checkout: Path, module: str, work: Path) -> dict[str, float]:
     sh(*argv, cwd=root)
     took = median(lambda: sh(*argv, cwd=root))
     inv = (str(BIN / "inv"), "test", "--", "-q")
-    sh(*inv, cwd=root)  # the first run: build, stack, container
+    try:
+        sh(*inv, cwd=root)  # the first run: build, stack, container
 
-    def edited() -> None:
-        edit(root / module)
-        sh(*inv, cwd=root)
+        def edited() -> None:
+            edit(root / module)
+            sh(*inv, cwd=root)
 
-    rerun = median(edited)
-    sh(str(BIN / "inv"), "test-down", cwd=root)
-    project = root.name
-    images = sh("docker", "images", "--format", "{{.Repository}}:{{.Tag}}").split()
-    mine = [ref for ref in images if ref.startswith(project)]
-    if mine:
-        sh("docker", "rmi", "--force", *mine)
+        rerun = median(edited)
+    finally:
+        subprocess.run((str(BIN / "inv"), "test-down"), cwd=root, check=False)
+        images = sh("docker", "images", "--format", "{{.Repository}}:{{.Tag}}").split()
+        mine = [ref for ref in images if ref.startswith(f"{root.name}:")]
+        if mine:
+            sh("docker", "rmi", "--force", *mine)
     return {"native": took, "rerun": rerun}
 
 

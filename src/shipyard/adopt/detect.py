@@ -381,3 +381,45 @@ def metadata_text(root: Path) -> str:
         for name in ("pyproject.toml", "setup.cfg", "setup.py")
         if (root / name).is_file()
     )
+
+
+PLUGINS = (("-n", "pytest-xdist"), ("--numprocesses", "pytest-xdist"), ("--cov", "pytest-cov"))
+
+
+def pytest_option(root: Path, key: str) -> list[tuple[str, str]]:
+    """Return (value, file) of a pytest ini option in each file that sets it."""
+    sources = []
+    for name, section in (
+        ("pytest.ini", "pytest"),
+        ("tox.ini", "pytest"),
+        ("setup.cfg", "tool:pytest"),
+    ):
+        if (root / name).is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            try:
+                parser.read(root / name, encoding="utf-8")
+            except configparser.Error:
+                continue
+            if parser.has_option(section, key):
+                sources.append((parser.get(section, key), name))
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        options = read_toml(pyproject).get("tool", {}).get("pytest", {}).get("ini_options", {})
+        if key in options:
+            value = options[key]
+            sources.append(
+                (" ".join(value) if isinstance(value, list) else str(value), "pyproject.toml")
+            )
+    return sources
+
+
+def pytest_plugins(root: Path) -> dict[str, str]:
+    """Return plugins the project's pytest options need (``-n`` -> pytest-xdist), with where."""
+    sources = pytest_option(root, "addopts")
+    found: dict[str, str] = {}
+    for addopts, where in sources:
+        words = addopts.split()
+        for flag, plugin in PLUGINS:
+            if any(w == flag or w.startswith(f"{flag}=") for w in words):
+                found.setdefault(plugin, f"{flag} in {where}'s addopts")
+    return found

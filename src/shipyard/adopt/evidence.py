@@ -11,7 +11,6 @@ A value that points at a variable (``${X}``) is no value.
 
 from __future__ import annotations
 
-import configparser
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -215,14 +214,25 @@ IN_COMPOSE = re.compile(
 )
 
 
+# tox's substitutions in a command, as the same command reads in the test image.
+TOX_SUBSTITUTIONS = (
+    (r"\{envpython\}", "python"),
+    (r"\{env_?bin_?dir\}/", ""),
+    (r"\{(?:toxinidir|tox_root)\}/", ""),
+    (r"\{(?:toxinidir|tox_root)\}", "."),
+    (r"\s*\{posargs[^}]*\}", ""),
+)
+
+
 def _bare(line: str) -> str:
-    """Return a CI line less what wraps it (uv run, docker compose run app) and tox's {posargs}.
+    """Return a CI line less what wraps it (uv run, docker compose run app), tox's {} read.
 
     A ``cd X &&`` in front (the job changed folder first) stays in front.
     """
     folder = match[0] if (match := CD_PREFIX.match(line)) else ""
     command = RUNNERS.sub("", IN_COMPOSE.sub("", line.removeprefix(folder)))
-    command = re.sub(r"\s*\{(posargs|toxinidir)[^}]*\}", "", command)
+    for tox, plain in TOX_SUBSTITUTIONS:
+        command = re.sub(tox, plain, command)
     if OTHER_RUNNER.search(command) and not _runs_pytest(command):
         command = COVERAGE_RUN.sub("", command)
         if command.split(maxsplit=1)[0].endswith(".py"):
@@ -453,46 +463,4 @@ def procfile(root: Path) -> dict[str, tuple[Any, str]]:
             found["app"] = (app.group(1), f"Procfile: web: {command[:80]}")
         elif kind.strip() == "release" and command:
             found["prepare"] = (command, "Procfile: release")
-    return found
-
-
-PLUGINS = (("-n", "pytest-xdist"), ("--numprocesses", "pytest-xdist"), ("--cov", "pytest-cov"))
-
-
-def pytest_option(root: Path, key: str) -> list[tuple[str, str]]:
-    """Return (value, file) of a pytest ini option in each file that sets it."""
-    sources = []
-    for name, section in (
-        ("pytest.ini", "pytest"),
-        ("tox.ini", "pytest"),
-        ("setup.cfg", "tool:pytest"),
-    ):
-        if (root / name).is_file():
-            parser = configparser.ConfigParser(interpolation=None)
-            try:
-                parser.read(root / name, encoding="utf-8")
-            except configparser.Error:
-                continue
-            if parser.has_option(section, key):
-                sources.append((parser.get(section, key), name))
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        options = read_toml(pyproject).get("tool", {}).get("pytest", {}).get("ini_options", {})
-        if key in options:
-            value = options[key]
-            sources.append(
-                (" ".join(value) if isinstance(value, list) else str(value), "pyproject.toml")
-            )
-    return sources
-
-
-def pytest_plugins(root: Path) -> dict[str, str]:
-    """Return plugins the project's pytest options need (``-n`` -> pytest-xdist), with where."""
-    sources = pytest_option(root, "addopts")
-    found: dict[str, str] = {}
-    for addopts, where in sources:
-        words = addopts.split()
-        for flag, plugin in PLUGINS:
-            if any(w == flag or w.startswith(f"{flag}=") for w in words):
-                found.setdefault(plugin, f"{flag} in {where}'s addopts")
     return found

@@ -204,7 +204,7 @@ def _test_settings(root: Path, command: detect.Found, app_settings: str) -> dete
     tests have settings of their own (pytest.ini: ``config.django.test``) gets
     them back through ``--ds``, which wins over both.
     """
-    named = evidence.pytest_option(root, "DJANGO_SETTINGS_MODULE")
+    named = detect.pytest_option(root, "DJANGO_SETTINGS_MODULE")
     if not named or not evidence.PYTEST.search(command.value) or "--ds" in command.value:
         return command
     value, where = named[0]
@@ -372,7 +372,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
     test_missing = [p for p in ("pytest",) if p not in deps and pytest]
     if kind.value == "django" and "pytest-django" not in deps and pytest:
         test_missing.append("pytest-django")
-    plugins = {k: v for k, v in evidence.pytest_plugins(root).items() if k not in deps}
+    plugins = {k: v for k, v in detect.pytest_plugins(root).items() if k not in deps}
     test_missing += list(plugins) if pytest else []
     found["extra-test-packages"] = detect.Found(
         test_missing,

@@ -81,6 +81,17 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
     assert findings.test_command(tox) == detect.Found(
         "pytest -p no:cacheprovider", "tox.ini runs it"
     )
+    tox = write_tree(
+        tmp_path / "tox-env",
+        {
+            "tox.ini": "[testenv]\ncommands =\n    {envpython} -m pytest \\\n      --cov humanize "
+            "{toxinidir}/tests \\\n      {posargs}\n    {envbindir}/mypy {tox_root}\n"
+        },
+    )
+    assert evidence.test_command(tox) == (
+        "python -m pytest --cov humanize tests",
+        "tox.ini",
+    )
     gitlab = write_tree(
         tmp_path / "gl",
         {".gitlab-ci.yml": "test:\n  script:\n    - poetry run python -m pytest -q\n"},
@@ -252,7 +263,7 @@ def test_what_the_projects_own_dockerfile_and_compose_file_say(tmp_path: Path) -
         "rabbitmq": "docker-compose.yml: queue runs rabbitmq:3-management",
         "memcached": "docker-compose.yml: cache runs memcached:alpine",
     }
-    assert evidence.pytest_plugins(root) == {
+    assert detect.pytest_plugins(root) == {
         "pytest-xdist": "-n in pytest.ini's addopts",
         "pytest-cov": "--cov in pytest.ini's addopts",
     }
