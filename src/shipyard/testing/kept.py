@@ -168,7 +168,8 @@ def _ready(
     mounts = sources.source_mounts(test_image)
     inputs = sources.build_inputs(images, mounts)
     image = state.get("image", "")
-    if rebuild or not owned or state.get("inputs") != inputs:
+    built = rebuild or not owned or state.get("inputs") != inputs
+    if built:
         build_images(ws, images)
         image = _image_id(ws, test_image.at(stack.checkout))
     found = containers(ws, run)
@@ -197,6 +198,8 @@ def _ready(
     )
     compose = compose_for(ws, environment, project=run.compose_project, extra_files=[overlay])
     try:
+        if built:
+            copy_build_outputs(ws, image, mounts)
         if needed:
             start(ws, environment, compose, timeout=None, services=needed)
         ws.runner.run(["docker", "rm", "--force", "--volumes", name], capture=True, check=False)
@@ -234,6 +237,34 @@ def _ready(
             f"after {idle / 60:g} min idle, or on 'inv test-down'"
         )
     return name, config
+
+
+def copy_build_outputs(ws: Workspace, image: str, mounts: Sequence[sources.Mount]) -> None:
+    """Copy to the host what the build wrote into the mounted folders (the mounts hide it)."""
+    if not mounts:
+        return
+    targets = [m.target for m in mounts]
+    listing = ws.runner.run(
+        ["docker", "run", "--rm", "--entrypoint", "find", image, *targets, "-type", "f"],
+        capture=True,
+        check=False,  # a target the image lacks: find says so and lists the others
+    ).stdout
+    outputs = sources.build_outputs(listing, mounts)
+    if not outputs:
+        return
+    created = ws.runner.run(
+        ["docker", "create", "--entrypoint", "true", image], capture=True
+    ).stdout.strip()
+    try:
+        for inside, host in outputs:
+            host.parent.mkdir(parents=True, exist_ok=True)
+            ws.runner.run(["docker", "cp", f"{created}:{inside}", str(host)], capture=True)
+    finally:
+        with shielded():
+            ws.runner.run(["docker", "rm", created], capture=True, check=False)
+    made = ", ".join(display_path(host) for _, host in outputs[:5])
+    more = f" and {len(outputs) - 5} more" if len(outputs) > 5 else ""  # noqa: PLR2004
+    ws.say(f"copied what the build made into the mounted source: {made}{more}")
 
 
 def _save(run: runs.Run, state: dict[str, Any]) -> None:

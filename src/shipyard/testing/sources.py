@@ -11,7 +11,10 @@ time, so what the build made there (a venv in ``/app/.venv``) stays visible.
 Files (``pyproject.toml``, the lock, ``manage.py``) are not mounted: an
 editor that saves by renaming would leave the container with the old one.
 They, the Dockerfile and its ignore file are the build's inputs instead:
-when one changes, the image is rebuilt.
+when one changes, the image is rebuilt. What the build itself wrote into a
+mounted folder (hatch-vcs's ``_version.py``, an egg-info) would be hidden by
+the mount: right after a build, such files are copied to the host, as an
+editable install there would write them.
 """
 
 from __future__ import annotations
@@ -145,3 +148,21 @@ def build_inputs(images: Sequence[Image], mounts: Sequence[Mount]) -> str:
             for path in dockerignore.sent_files(context, image.dockerfile, skip=mounted)
         ]
     return digest(parts)
+
+
+def build_outputs(listing: str, mounts: Sequence[Mount]) -> list[tuple[str, Path]]:
+    """Return (path in the image, path on the host) of files the mounts would hide.
+
+    ``listing``: the image's files under the mount targets, one absolute path a
+    line (``find``). Right after a build the image holds the context as it is,
+    so a file the host lacks is one the build made. Bytecode is left out.
+    """
+    found = []
+    for line in listing.splitlines():
+        mount = next((m for m in mounts if line.startswith(m.target.rstrip("/") + "/")), None)
+        if mount is None or "/__pycache__/" in line or line.endswith(".pyc"):
+            continue
+        host = mount.source.joinpath(*line[len(mount.target.rstrip("/")) + 1 :].split("/"))
+        if not host.exists():
+            found.append((line, host))
+    return found

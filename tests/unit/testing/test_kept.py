@@ -149,3 +149,28 @@ def test_test_down_leaves_no_lock_file_behind(env: Environment) -> None:
     keeper.state_file(run).write_text("{}")
     assert kept.down(open_workspace(FakeRunner()), env) == []
     assert sorted(p.name for p in run.lock_file.parent.iterdir()) == []
+
+
+def test_what_the_build_made_in_a_mounted_folder_is_copied_to_the_host(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hatch-vcs's _version.py, hidden by the src mount: copied out of the image, then the rest."""
+    write(project / "src/demo/__init__.py", "")
+    mounts = [sources.Mount(project / "src", "/app/src")]
+    listing = "/app/src/demo/__init__.py\n/app/src/demo/_version.py\n"
+
+    answers = {"run": listing, "create": "c1\n"}
+    runner = FakeRunner(lambda argv: (0, answers.get(argv[1], "")))
+    kept.copy_build_outputs(open_workspace(runner), "sha256:1", mounts)
+    assert runner.argvs == [
+        ["docker", "run", "--rm", "--entrypoint", "find", "sha256:1", "/app/src", "-type", "f"],
+        ["docker", "create", "--entrypoint", "true", "sha256:1"],
+        ["docker", "cp", "c1:/app/src/demo/_version.py", str(project / "src/demo/_version.py")],
+        ["docker", "rm", "c1"],
+    ]
+    assert "copied what the build made into the mounted source: src/demo/_version.py" in (
+        capsys.readouterr().err
+    )
+    runner = FakeRunner(lambda _argv: (0, "/app/src/demo/__init__.py\n"))
+    kept.copy_build_outputs(open_workspace(runner), "sha256:1", mounts)
+    assert len(runner.argvs) == 1  # nothing the host lacks: nothing created

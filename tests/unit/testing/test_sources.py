@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.env.environment import Image
-from shipyard.testing.sources import Mount, build_inputs, source_mounts
+from shipyard.testing.sources import Mount, build_inputs, build_outputs, source_mounts
 from tests.unit.conftest import write, write_tree
 
 REFERENCE = """\
@@ -128,3 +128,26 @@ def test_a_change_to_the_lock_dockerfile_or_a_file_outside_the_mounts_rebuilds(
     with (project / edited).open("a", encoding="utf-8") as out:
         out.write("\n# changed\n")
     assert build_inputs([image], mounts) != before
+
+
+def test_what_the_build_wrote_into_a_mounted_folder_is_found(tmp_path: Path) -> None:
+    """Files the image has under a mount and the host lacks; bytecode and other paths left out."""
+    src = write_tree(tmp_path / "src", {"pkg/__init__.py": "", "pkg/core.py": ""})
+    tests = write_tree(tmp_path / "tests", {"test_core.py": ""})
+    mounts = [Mount(src, "/app/src"), Mount(tests, "/app/tests")]
+    listing = "\n".join(
+        [
+            "/app/src/pkg/__init__.py",
+            "/app/src/pkg/core.py",
+            "/app/src/pkg/_version.py",
+            "/app/src/pkg.egg-info/PKG-INFO",
+            "/app/src/pkg/__pycache__/core.cpython-312.pyc",
+            "/app/tests/test_core.py",
+            "/app/srcfoo/x.py",
+            "/app/.venv/bin/python",
+        ]
+    )
+    assert build_outputs(listing, mounts) == [
+        ("/app/src/pkg/_version.py", src / "pkg" / "_version.py"),
+        ("/app/src/pkg.egg-info/PKG-INFO", src / "pkg.egg-info" / "PKG-INFO"),
+    ]
