@@ -112,8 +112,11 @@ def test_the_kept_stack_serves_the_edit_test_loop(fresh: Stack) -> None:
 
         dockerfile = stack.root / "docker/Dockerfile"
         dockerfile.write_text(
-            dockerfile.read_text().replace(
-                "FROM development AS test\n", "FROM development AS test\nENV KEPT_MARK=2\n"
+            dockerfile.read_text()
+            .replace("FROM development AS test\n", "FROM development AS test\nENV KEPT_MARK=2\n")
+            .replace(  # a file the build writes where the tests mount hides it
+                "COPY tests ./tests\n",
+                "COPY tests ./tests\nUSER root\nRUN echo 'MADE = 2' > tests/made.py\nUSER 1000\n",
             )
         )
         (stack.root / "app/tests/test_kept.py").write_text(NEW_TEST.format(mark="2"))
@@ -123,6 +126,8 @@ def test_the_kept_stack_serves_the_edit_test_loop(fresh: Stack) -> None:
         assert "bake" in said  # rebuilt
         assert "the test image changed, started again" in said
         assert "8 passed" in said  # in the new image: KEPT_MARK=2
+        assert "copied what the build made into the mounted source: " in said
+        assert (stack.root / "app/tests/made.py").read_text() == "MADE = 2\n"
         now = _containers(kept)
         test_container = f"{kept}-tests"
         assert now[test_container] != first[test_container]
