@@ -145,10 +145,23 @@ def _process_environ(node: ast.AST) -> bool:
 Access = tuple[ast.AST, ast.AST | None, bool, bool]  # key, default, optional, typed
 
 
+def _request_key(owner: ast.AST, key: ast.AST) -> bool:
+    """Tell a WSGI request's ``environ['PATH_INFO']`` (a bare ``environ``, a request key).
+
+    ``os.environ['SERVER_NAME']`` is the process's: flasky's config requires it.
+    """
+    name = literal(key) or ""
+    return (
+        isinstance(owner, ast.Name)
+        and owner.id == "environ"
+        and (name in REQUEST_KEYS or name.startswith("HTTP_"))
+    )
+
+
 def _env_access(node: ast.AST) -> Access | None:
     """Return (key, default, optional, typed) of one read of the process environment."""
     if isinstance(node, ast.Subscript) and _process_environ(node.value):
-        return node.slice, None, False, False
+        return None if _request_key(node.value, node.slice) else (node.slice, None, False, False)
     if not isinstance(node, ast.Call) or not node.args:
         return None
     func = node.func
@@ -158,7 +171,10 @@ def _env_access(node: ast.AST) -> Access | None:
     typed = cast in TYPED_CALLS
     if isinstance(func, ast.Attribute):
         owner = func.value
-        if func.attr == "getenv" or (func.attr == "get" and _process_environ(owner)):
+        request = func.attr == "get" and _request_key(owner, node.args[0])
+        if not request and (
+            func.attr == "getenv" or (func.attr == "get" and _process_environ(owner))
+        ):
             return node.args[0], default, default is None, typed
         if call_name(owner) in {"env", "environ"} and func.attr in ENVIRON_METHODS:
             return node.args[0], default, False, typed or func.attr in TYPED_ENVIRON_METHODS
@@ -329,7 +345,7 @@ def env_reads(root: Path) -> list[EnvRead]:
             if match := re.search(pattern, text):
                 reads.append((name, None, text.count("\n", 0, match.start()) + 1, True, ""))
         for name, default, line, optional, kind in reads:
-            if name in AMBIENT or name in REQUEST_KEYS or name.startswith("HTTP_") or name in found:
+            if name in AMBIENT or name in found:
                 continue
             value = literal(default)
             # A default the code computes (or None) is not a value for an env file; an

@@ -124,11 +124,14 @@ def test_variables_through_the_projects_helpers_and_not_a_requests_environ(tmp_p
                 "def view(request):\n"
                 "    return request.environ['CUSTOM_HEADER']\n"
             ),
+            # flasky's config.py: the process's SERVER_NAME, required.
+            "conf/prod.py": "import os\nSERVER_NAME = os.environ['SERVER_NAME']\n",
         },
     )
     assert variables.env_reads(tmp_path) == [
         variables.EnvRead("DB_PASSWORD", None, "conf/settings.py:2"),
         variables.EnvRead("REGION", "eu", "conf/settings.py:3"),
+        variables.EnvRead("SERVER_NAME", None, "conf/prod.py:2", optional=False),
     ]
 
 
