@@ -302,12 +302,35 @@ def _poetry_installs_nothing(pyproject: dict[str, Any], root: Path) -> str:
 
 def runtime_requirements(root: Path) -> Found:
     """Return the pip requirement files (or ``.``) holding the runtime dependencies."""
+    own = _installed_by_own_image(root)
+    if own:
+        return own
     reqs = [p for p in requirement_files(root) if is_runtime_requirements(p)]
     prod = [p for p in reqs if re.search(r"(prod|base|main)", p.stem)]
     chosen = prod or [p for p in reqs if p.name == "requirements.txt"] or reqs[:1]
     if chosen:
         return Found([p.relative_to(root).as_posix() for p in chosen], "requirements file(s)")
     return Found([], "none: the project's own metadata (pip install .)")
+
+
+def _installed_by_own_image(root: Path) -> Found | None:
+    """Return the requirements files the project's own Dockerfile installs (not test ones)."""
+    for path, text in own_dockerfiles(root):
+        named = re.findall(r"(?:\s-r\s*|--requirement[=\s]\s*)([\w./-]+\.txt)\b", text)
+        files = [f for n in named if (f := _in_project(root, n)) and not is_test_requirements(f)]
+        if files:
+            where = path.relative_to(root).as_posix()
+            return Found([f.relative_to(root).as_posix() for f in dict.fromkeys(files)],
+                         f"the project's own {where} installs it")  # fmt: skip
+    return None
+
+
+def _in_project(root: Path, named: str) -> Path | None:
+    """Return the project's file a Dockerfile names (``/tmp/requirements.txt``: its name)."""
+    for candidate in (root / named.removeprefix("./").lstrip("/"), root / Path(named).name):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def test_dependencies(root: Path, tool: str) -> Found:

@@ -63,7 +63,7 @@ def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]
         rules += [
             ("POSTGRES_(USER|DB)", "${\\g<0>}"),
             ("POSTGRES_PASSWORD", PG_PASSWORD),
-            (rf"{DB}\w*_(URL|URI|DSN)", postgres_url(deps)),
+            (rf"\w*{DB}\w*_(URL|URI|DSN)", postgres_url(deps)),
             (rf"{DB}_?(HOST|SERVER|HOSTNAME)", "db"),
             (rf"{DB}_?PORT", "5432"),
             (rf"{DB}_?USER(NAME)?", "${POSTGRES_USER}"),
@@ -74,7 +74,7 @@ def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]
         rules += [
             ("MARIADB_(USER|DATABASE)", "${\\g<0>}"),
             ("MARIADB_(ROOT_)?PASSWORD", "${\\g<0>:?set \\g<0> in env/.env.<env>}"),
-            (rf"{DB}\w*_(URL|URI|DSN)", mariadb_url(deps)),
+            (rf"\w*{DB}\w*_(URL|URI|DSN)", mariadb_url(deps)),
             (rf"{DB}_?(HOST|SERVER|HOSTNAME)", "mariadb"),
             (rf"{DB}_?PORT", "3306"),
             (rf"{DB}_?USER(NAME)?", "${MARIADB_USER}"),
@@ -335,7 +335,11 @@ def findings(root: Path) -> dict[str, detect.Found]:
     kind, app = code.framework(root, deps)
     installs = detect.is_package(root, tool.value)
     reads = variables.env_reads(root)
-    services = _needed(code.backing_services(root, deps, [r.name for r in reads]), reads)
+    # With the project's own compose file's: what runs (one SQL database).
+    services = _with_compose(
+        _needed(code.backing_services(root, deps, [r.name for r in reads]), reads),
+        evidence.compose_services(root),
+    )
     build, runtime = packages.system_packages(deps, root)
     image = evidence.own_image(root)
     setup = evidence.steps_before_tests(root)
@@ -354,7 +358,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "port": detect.Found(*image["port"])
         if "port" in image
         else detect.Found(8000, "shipyard's default"),
-        "services": _with_compose(services, evidence.compose_services(root)),
+        "services": services,
         "prepare": _prestart(setup)
         or (detect.Found(*image["prepare"]) if "prepare" in image else None)
         or code.prepare_step(root, kind.value, app.value, deps),

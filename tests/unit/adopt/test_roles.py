@@ -449,3 +449,42 @@ def test_a_health_script_below_a_variables_folder_with_a_port_placeholder(tmp_pa
         "/api/app/about",
         "docker/Dockerfile: HEALTHCHECK runs a script that requests it",
     )
+
+
+def test_flaskys_own_dockerfile_compose_and_config_decide_the_database(tmp_path: Path) -> None:
+    """The requirements its Dockerfile installs; MySQL from its compose file; every *DATABASE_URL."""
+    write_tree(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/heroku.txt\n",
+            "requirements/common.txt": "Flask==0.12.2\nFlask-SQLAlchemy==2.2\nSQLAlchemy==1.1.11\n",
+            "requirements/heroku.txt": "-r prod.txt\npsycopg2==2.7.1\n",
+            "requirements/prod.txt": "-r common.txt\n",
+            "requirements/docker.txt": "-r common.txt\npymysql==0.7.11\n",
+            "requirements/dev.txt": "-r common.txt\nfaker==0.7.18\n",
+            "Dockerfile": "FROM python:3.6-alpine\nCOPY requirements requirements\n"
+            "RUN venv/bin/pip install -r requirements/docker.txt\n",
+            "docker-compose.yml": "services:\n  mysql:\n    image: mysql/mysql-server:5.7\n",
+            "config.py": (
+                "import os\n"
+                "class Dev:\n    URI = os.environ.get('DEV_DATABASE_URL') or 'sqlite://'\n"
+                "class Test:\n    URI = os.environ.get('TEST_DATABASE_URL') or 'sqlite://'\n"
+                "class Prod:\n    URI = os.environ.get('DATABASE_URL') or 'sqlite://'\n"
+                "    SERVER_NAME = os.environ['SERVER_NAME']\n"
+            ),
+            "flasky.py": "from flask import Flask\napp = Flask(__name__)\n",
+        },
+    )
+    found = findings.findings(tmp_path)
+    assert found["install"] == detect.Found(
+        ["requirements/docker.txt"], "the project's own Dockerfile installs it"
+    )
+    assert found["services"].value == ["mariadb"]
+    url = findings.mariadb_url({"sqlalchemy": "", "pymysql": ""})
+    assert url.startswith("mysql+pymysql://")
+    assert found["environment"].value == {
+        "DATABASE_URL": url,
+        "DEV_DATABASE_URL": url,
+        "TEST_DATABASE_URL": url,
+    }
+    assert found["env"].value["SERVER_NAME"] == ""
