@@ -50,7 +50,8 @@ OPTION_PLUGINS = {
 }
 # A variable the code requires: its name, as each library says it.
 REQUIRED = (
-    re.compile(r"^KeyError: '([A-Z][A-Z0-9_]*)'$", re.MULTILINE),
+    # A job's log in a health failure's details is indented.
+    re.compile(r"^\s*KeyError: '([A-Z][A-Z0-9_]*)'\s*$", re.MULTILINE),
     re.compile(r"Set the ([A-Z][A-Z0-9_]*) environment variable"),
 )
 # An empty value handed to int() or float(): the variable is in the traceback above it.

@@ -114,6 +114,19 @@ def test_a_secret_is_never_given_an_example(tmp_path: Path) -> None:
     )
 
 
+def test_a_key_error_in_the_prepare_jobs_log_is_mended(tmp_path: Path) -> None:
+    """flasky: the migrate job's log, indented in the health failure's details."""
+    output = (
+        "migrate: exited (1)\n  last 40 log lines:\n"
+        '    File "/app/config.py", line 45, in ProductionConfig\n'
+        "      SERVER_NAME = os.environ['SERVER_NAME']\n"
+        "    KeyError: 'SERVER_NAME'\n"
+    )
+    assert mend.diagnose(tmp_path, "prepare", output, {}) == mend.Mend(
+        "env", "example", "the code requires SERVER_NAME", variable="SERVER_NAME"
+    )
+
+
 def test_an_empty_number_is_the_variable_named_nearest_the_error(tmp_path: Path) -> None:
     env = {"GREETING": "", "ITEMS_PER_PAGE": ""}
     assert mend.diagnose(tmp_path, "app", INT_OF_EMPTY, {"env": env}) == mend.Mend(
