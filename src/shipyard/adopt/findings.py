@@ -145,12 +145,16 @@ def local_service_url(value: str, services: list[str], deps: Mapping[str, str]) 
 
 
 def service_environment(
-    services: list[str], names: list[str], deps: Mapping[str, str]
+    services: list[str], reads: Iterable[variables.EnvRead], deps: Mapping[str, str]
 ) -> dict[str, str]:
-    """Return compose values for the variables that point at a backing service."""
+    """Return compose values for the variables that point at a backing service.
+
+    A test-only variable the code reads optionally (flasky's ``TEST_DATABASE_URL``
+    or ``'sqlite://'``) is how its suite is meant to run: left unset.
+    """
     values: dict[str, str] = {}
     rules = _rules(services, deps)
-    for name in names:
+    for name in (r.name for r in reads if not (r.optional and r.name.startswith("TEST_"))):
         for pattern, value in rules:
             if match := re.fullmatch(pattern, name):
                 values[name] = match.expand(value) if "\\g<0>" in value else value
@@ -393,7 +397,7 @@ def findings(root: Path) -> dict[str, detect.Found]:
         if installs.value
         else detect.Found(path, "the project is not installed: its code runs from /app")
     )
-    derived = service_environment(services.value, [r.name for r in reads], deps)
+    derived = service_environment(services.value, reads, deps)
     module = code.django_settings(root) if kind.value == "django" else None
     if module:
         derived["DJANGO_SETTINGS_MODULE"] = module.value

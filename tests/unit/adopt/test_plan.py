@@ -224,6 +224,11 @@ def test_pyproject_gets_the_tables_appended(tmp_path: Path) -> None:
     assert not (root / "shipyard.toml").exists()
 
 
+def read(names: list[str], *, optional: bool = False) -> list[variables.EnvRead]:
+    """Return reads of ``names`` as the code would make them (at app.py:1)."""
+    return [variables.EnvRead(n, None, "app.py:1", optional=optional) for n in names]
+
+
 def test_service_environment_points_variables_at_the_services() -> None:
     """URLs, hosts, ports and credentials of Postgres and Redis, by the names the code reads."""
     names = [
@@ -239,7 +244,7 @@ def test_service_environment_points_variables_at_the_services() -> None:
         "LOG_LEVEL",
     ]
     deps = {"sqlalchemy": "x", "asyncpg": "x"}
-    assert findings.service_environment(["postgres", "redis"], names, deps) == {
+    assert findings.service_environment(["postgres", "redis"], read(names), deps) == {
         "DATABASE_URL": f"postgresql+asyncpg://${{POSTGRES_USER}}:{PASSWORD}@db:5432/${{POSTGRES_DB}}",
         "DB_HOST": "db",
         "DB_PORT": "5432",
@@ -250,12 +255,20 @@ def test_service_environment_points_variables_at_the_services() -> None:
         "CELERY_BROKER_URL": "redis://redis:6379/0",
         "REDIS_HOST": "redis",
     }
+    # A test-only variable read optionally is how the suite means to run; required, it is wired.
+    assert (
+        findings.service_environment(["postgres"], read(["TEST_DATABASE_URL"], optional=True), deps)
+        == {}
+    )
+    assert list(findings.service_environment(["postgres"], read(["TEST_DATABASE_URL"]), deps)) == [
+        "TEST_DATABASE_URL"
+    ]
 
 
 def test_mongodb_and_elasticsearch_are_wired_and_said_untried(tmp_path: Path) -> None:
     """Written from their public images, their URLs wired, one line saying shipyard never ran them."""
     names = ["MONGODB_URL", "MONGO_HOST", "ELASTICSEARCH_URL", "ES_HOSTS"]
-    assert findings.service_environment(["mongodb", "elasticsearch"], names, {}) == {
+    assert findings.service_environment(["mongodb", "elasticsearch"], read(names), {}) == {
         "MONGODB_URL": "mongodb://mongo:27017",
         "MONGO_HOST": "mongo",
         "ELASTICSEARCH_URL": "http://elasticsearch:9200",
