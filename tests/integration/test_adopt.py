@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.adopt import plan
+from shipyard.core.config import load_stack
 from shipyard.core.process import SubprocessRunner
 from shipyard.core.workspace import open_workspace
 from shipyard.stack import lintrules
@@ -722,6 +723,14 @@ def test_two_checkouts_of_one_project_each_test_their_own_code(tmp_path: Path) -
         assert moved == two_image  # the shared tag was two's while one's suite ran
         both = two.run("nox", "-s", "docker-test")
         assert both.returncode == 0, both.stdout[-3000:] + both.stderr[-3000:]
+        # Checkout one's folder is deleted (a CI job's clone): gc removes its tags only.
+        tags = {w: f"{name}:test-at-{load_stack(s.root).checkout}" for w, s in stacks.items()}
+        shutil.rmtree(one.root)
+        said = two.run("inv", "gc")
+        assert f"removed image tag {tags['one']} (its checkout {one.root} is gone)" in said.stdout
+        listed = docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+        assert tags["one"] not in listed
+        assert tags["two"] in listed
     finally:
         if run_one is not None and run_one.poll() is None:
             run_one.terminate()  # its own teardown runs on SIGTERM

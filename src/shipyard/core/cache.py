@@ -31,6 +31,15 @@ def cache_dir() -> Path:
     return Path(base) / "shipyard"
 
 
+def state_dir() -> Path:
+    """Return shipyard's folder for what it records on this machine (not a cache)."""
+    if os.name == "nt":  # pragma: no cover - Windows keeps state under LOCALAPPDATA
+        return (
+            Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "shipyard"
+        )
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "shipyard"
+
+
 def digest(parts: Iterable[str]) -> str:
     """Return the SHA-256 of ``parts`` (and shipyard's version: a new release reads anew)."""
     hashed = hashlib.sha256(__version__.encode())

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shipyard.core.cache import state_dir
 from shipyard.core.errors import ConfigError
 from shipyard.core.workspace import Workspace, display_path
 from shipyard.env import envfiles
@@ -34,11 +35,7 @@ STACK_NAMESPACE = "com.docker.stack.namespace"  # on what `docker stack deploy` 
 
 def state_file() -> Path:
     """Return the file holding this machine's volume fingerprints."""
-    if os.name == "nt":  # pragma: no cover - Windows only
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    else:
-        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "shipyard" / "volumes.json"
+    return state_dir() / "volumes.json"
 
 
 def _load() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from shipyard.core.errors import CommandFailed, ConfigError, did_you_mean
 from shipyard.core.workspace import Workspace, display_path, git_sha
 from shipyard.env.environment import Environment, Image, resolve
-from shipyard.stack import freshness
+from shipyard.stack import checkouts, freshness
 from shipyard.stack.buildlog import explain
 from shipyard.stack.images import (
     BuildOptions,
@@ -90,6 +90,8 @@ def _options(ws: Workspace, *, no_cache: bool) -> BuildOptions:
             f"the CA bundle {ca_bundle} (from {stack.sources.get('ca-bundle')}) does not exist",
             tip="point SSL_CERT_FILE / ca-bundle at your proxy's CA file, or unset it",
         )
+    if not ws.runner.dry:  # its per-checkout tags go with the folder (`inv gc`)
+        checkouts.remember(stack.checkout, stack.root.resolve())
     return BuildOptions(
         project=stack.project,
         sha=git_sha(ws),

@@ -26,7 +26,7 @@ from shipyard.core.errors import ConfigError, ShipyardError, tail
 from shipyard.core.process import shielded, sigterm_as_interrupt
 from shipyard.core.workspace import Workspace, display_path
 from shipyard.env.environment import Environment
-from shipyard.stack import health
+from shipyard.stack import checkouts, health
 from shipyard.stack.builds import build_images
 from shipyard.stack.stacks import compose_for, start
 from shipyard.testing import runs, summary
@@ -436,32 +436,30 @@ def gc(ws: Workspace, *, dry: bool = False) -> list[runs.Leftovers]:
     return found
 
 
-def dangling_images(ws: Workspace) -> list[str]:
-    """Return this project's untagged images (left by rebuilding a tag)."""
+UNTAGGED = "<none>:<none>"
+
+
+def project_images(ws: Workspace) -> list[tuple[str, str]]:
+    """Return (id, name:tag) of this project's images; an untagged one is ``<none>:<none>``."""
     result = ws.runner.run(
         [
             "docker",
             "images",
-            "--quiet",
-            "--filter",
-            "dangling=true",
             "--filter",
             f"label=org.opencontainers.image.title={ws.stack.project}",
+            "--format",
+            "{{.ID}} {{.Repository}}:{{.Tag}}",
         ],
         capture=True,
         query=True,
     )
-    return sorted(set(result.stdout.split()))
-
-
-def remove_images(ws: Workspace, images: Sequence[str]) -> None:
-    """Remove images by id (nothing when dry)."""
-    if images:
-        ws.runner.run(["docker", "rmi", *images], capture=True, check=False)
+    return [
+        (i, ref) for i, _, ref in (line.partition(" ") for line in result.stdout.split("\n")) if ref
+    ]
 
 
 def collect_garbage(ws: Workspace, *, dry: bool = False, everywhere: bool = True) -> list[str]:
-    """Reap dead runs and this project's untagged images; return one line per resource.
+    """Reap dead runs, this project's untagged images and gone checkouts' tags; say each.
 
     ``everywhere=False`` (the start of each test run) asks the engine for dead
     runs' leftovers only when a run of this host died holding its lock.
@@ -469,9 +467,16 @@ def collect_garbage(ws: Workspace, *, dry: bool = False, everywhere: bool = True
     dry = dry or ws.runner.dry
     sweep = everywhere or bool(runs.dead_lock_files(ws.stack.project))
     lines = [line for item in gc(ws, dry=dry) for line in item.describe()] if sweep else []
-    images = dangling_images(ws)
-    if not dry:
-        remove_images(ws, images)
-    lines += [f"image {image} (untagged, left by a rebuild)" for image in images]
+    listed = project_images(ws)
+    untagged = sorted({image for image, ref in listed if ref == UNTAGGED})
+    stale = checkouts.gone(ref for _, ref in listed if ref != UNTAGGED)
+    if not dry and untagged:
+        ws.runner.run(["docker", "rmi", *untagged], capture=True, check=False)
+    if not dry and stale:
+        tags = [tag for tag, _ in stale]
+        if not ws.runner.run(["docker", "rmi", *tags], capture=True, check=False).returncode:
+            checkouts.forget(tags)  # else (a container uses one) the next gc tries again
+    lines += [f"image {image} (untagged, left by a rebuild)" for image in untagged]
+    lines += [f"image tag {tag} (its checkout {folder} is gone)" for tag, folder in stale]
     verb = "would remove" if dry else "removed"
     return [f"{verb} {line}" for line in lines]

@@ -14,6 +14,7 @@ from shipyard.core.engine import Engine
 from shipyard.core.errors import BuildFailed, CommandFailed, ConfigError
 from shipyard.core.workspace import Workspace
 from shipyard.env.environment import Image
+from shipyard.stack import checkouts
 from shipyard.stack.builds import build_images, select
 from tests.unit.conftest import app_image
 from tests.unit.fakes import FakeRunner
@@ -87,6 +88,10 @@ def test_classic_builds_one_image_at_a_time_in_dependency_order(project: Path) -
         argv[argv.index("--target") + 1] for argv in runner.argvs if argv[:2] == ["docker", "build"]
     ]
     assert built == ["api", "web", "code", "extra"]
+    ws = workspace(CLASSIC, runner, [])  # the build recorded its checkout's folder, for gc
+    assert json.loads(checkouts.record_file().read_text()) == {
+        ws.stack.checkout: str(ws.stack.root.resolve())
+    }
     assert all(
         call.options["env"] == {"DOCKER_BUILDKIT": "1"}
         for call in runner.calls

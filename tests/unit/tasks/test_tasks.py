@@ -680,8 +680,8 @@ def test_gc_dry_lists_and_removes_nothing(capsys: pytest.CaptureFixture[str]) ->
     def answer(command: str, **_: object) -> Result:
         if command.startswith("docker ps --all --format") and "dev.shipyard.run" in command:
             return Result("demo-app-test-dead-db-1\ttest\tdead\tnowhere-host\n")
-        if command.startswith("docker images --quiet --filter dangling=true"):
-            return Result("0123456789ab\n")
+        if command.startswith("docker images --filter label=org.opencontainers.image.title="):
+            return Result("0123456789ab <none>:<none>\nfedcba987654 demo-app:test\n")
         return Result("")
 
     cast("Mock", c.run).side_effect = answer

@@ -154,11 +154,10 @@ BUILD = [
 DANGLING = [
     "docker",
     "images",
-    "--quiet",
-    "--filter",
-    "dangling=true",
     "--filter",
     "label=org.opencontainers.image.title=demo-app",
+    "--format",
+    "{{.ID}} {{.Repository}}:{{.Tag}}",
 ]
 FRESHNESS = [
     "docker",
