@@ -25,6 +25,7 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.speed import RUNS, edit, median, must, seconds, sh, startup, test_runs
+from shipyard.core.config import read_toml
 from tests.integration.realstack import BIN, Stack, copy_stack, remove_everything
 
 NATIVE_DEPS = ("fastapi", "uvicorn", "psycopg[binary]", "redis", "pytest", "httpx")
@@ -98,7 +100,8 @@ def adopted(checkout: Path, module: str, work: Path) -> dict[str, float]:
     """Native pytest against `inv test` after an edit, on a project adopted with init.
 
     The project is a pip package with a `tests` extra and no services
-    (python-humanize/humanize: 700+ tests); native is its venv on this host.
+    (python-humanize/humanize: 700+ tests); native is its venv on this host,
+    running the test command init found (its tox line: coverage and reports).
     """
     root = work / f"bench-adopted-{checkout.name}"
     shutil.copytree(checkout, root)
@@ -107,9 +110,13 @@ def adopted(checkout: Path, module: str, work: Path) -> dict[str, float]:
     venv = work / "adopted-native"
     sh(sys.executable, "-m", "venv", str(venv))
     sh(str(venv / "bin/pip"), "install", "-q", "-e", f"{root}[tests]", env=env)
-    argv = (str(venv / "bin/pytest"), "-q", "-p", "no:cacheprovider")
-    sh(*argv, cwd=root)
-    took = median(lambda: sh(*argv, cwd=root))
+    # The same command as inv test runs (init's test-command: humanize's tox line, with
+    # coverage and its reports), by the venv's Python.
+    command = read_toml(root / "pyproject.toml")["tool"]["shipyard"]["init"]["test-command"]
+    words = shlex.split(command)
+    argv = (str(venv / "bin/python"), *words[1:]) if words[0] == "python" else tuple(words)
+    sh(*argv, "-q", cwd=root)
+    took = median(lambda: sh(*argv, "-q", cwd=root))
     inv = (str(BIN / "inv"), "test", "--", "-q")
     try:
         sh(*inv, cwd=root)  # the first run: build, stack, container
