@@ -10,15 +10,7 @@ from shipyard.core.workspace import open_workspace
 from shipyard.stack import checkouts
 from shipyard.testing import testrun
 from tests.unit.fakes import FakeRunner
-
-LISTING = [
-    "docker",
-    "images",
-    "--filter",
-    "label=org.opencontainers.image.title=demo-app",
-    "--format",
-    "{{.ID}} {{.Repository}}:{{.Tag}}",
-]
+from tests.unit.testing.test_testrun import DANGLING as LISTING
 
 
 def test_a_tag_goes_when_its_recorded_folder_is_gone(tmp_path: Path) -> None:
