@@ -159,7 +159,7 @@ def _progress(containers: list[Container], jobs: Collection[str]) -> dict[str, s
     }
 
 
-def wait_until_ready(
+def wait_until_ready(  # noqa: PLR0913 - all keywords but two, each with a default
     runner: Runner,
     compose: Compose,
     *,
@@ -170,11 +170,13 @@ def wait_until_ready(
     reported_timeout: float | None = None,
     jobs: Collection[str] = (),
     say: Callable[[str], None] = lambda _line: None,
+    since: float | None = None,
 ) -> list[Container]:
     """Poll until every service is healthy and every job exited 0; return the containers.
 
     Each service that turns healthy (or running, without a health check) and
-    each job that exits 0 is said once, as it happens. A job that exits
+    each job that exits 0 is said once, as it happens, with the time since
+    ``since`` (the clock's reading when the stack's start began; default: now). A job that exits
     non-zero fails at once, with its exit code and logs; at ``timeout`` the
     services still not ready are named and diagnosed (with
     ``reported_timeout`` as the limit, when part of the time went elsewhere).
@@ -188,7 +190,7 @@ def wait_until_ready(
         for who, what in _progress(containers, jobs).items():
             if (who, what) not in said:
                 said.add((who, what))
-                say(f"{who} {what} after {clock() - started:.1f}s")
+                say(f"{who} {what} after {clock() - (started if since is None else since):.1f}s")
         failed = [c for c in containers if c.failed]
         if failed:
             sick = all(c.health == "unhealthy" for c in failed)

@@ -96,7 +96,8 @@ def start(
     env = environment.name
     tip = tip or logs_tip(env)
     limit = ws.stack.timeout if timeout is None else timeout
-    deadline = time.monotonic() + limit
+    began = time.monotonic()  # `up` waits for healthy dependencies: times count from here
+    deadline = began + limit
     attempt = datetime.now(UTC)
     try:
         # shipyard builds the images itself (bake or build); Compose only runs them.
@@ -140,6 +141,7 @@ def start(
         jobs=environment.jobs,
         logs_tip=tip,
         say=ws.say,
+        since=began,
     )
 
 

@@ -90,6 +90,16 @@ def test_ready_once_services_are_healthy_and_jobs_done() -> None:
     assert runner.argvs == [compose("ps", "--all", "--format", "json")] * 3
 
 
+def test_times_count_from_the_start_of_up_when_given() -> None:
+    """`up` waited 4 s for the database's health: it was healthy 4 s after the start, not 0."""
+    runner = scripted([ps(("db", "running", "healthy", 0))])
+    clock = Clock()
+    clock.now = 10.0
+    said: list[str] = []
+    waiter(runner, clock)(say=said.append, since=6.0)
+    assert said == ["db healthy after 4.0s"]
+
+
 def test_a_running_job_is_not_ready_until_it_exits() -> None:
     """A job has no health check: while it runs it must not pass as ready (it may yet fail)."""
     runner = scripted(
