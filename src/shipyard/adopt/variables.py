@@ -287,6 +287,8 @@ def _reads(
 ) -> Iterator[tuple[str, ast.AST | None, int, bool, str]]:
     """Yield (name, default, line, optional, kind) for each read in one module."""
     typed_args = _typed_arguments(tree)
+    # `os.environ.get("HOSTS").split(" ")`: None has no .split, so the code requires it.
+    dereferenced = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
     for node in ast.walk(tree):
         access = _env_access(node)
         helper = isinstance(node, ast.Call) and node.args and call_name(node.func) in own_helpers
@@ -301,6 +303,7 @@ def _reads(
         typed = typed or id(node) in typed_args
         text = literal(default)
         typed = typed or (text is not None and bool(TYPED_DEFAULT.fullmatch(text)))
+        optional = optional and id(node) not in dereferenced
         yield name, default, getattr(node, "lineno", 0), optional, "typed" if typed else ""
 
 

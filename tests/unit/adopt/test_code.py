@@ -125,11 +125,14 @@ def test_variables_through_the_projects_helpers_and_not_a_requests_environ(tmp_p
                 "    return request.environ['CUSTOM_HEADER']\n"
             ),
             # flasky's config.py: the process's SERVER_NAME, required.
-            "conf/prod.py": "import os\nSERVER_NAME = os.environ['SERVER_NAME']\n",
+            "conf/prod.py": "import os\nSERVER_NAME = os.environ['SERVER_NAME']\n"
+            # django-on-docker's settings: None has no .split, so it is required too.
+            "HOSTS = os.environ.get('DJANGO_ALLOWED_HOSTS').split(' ')\n",
         },
     )
     assert variables.env_reads(tmp_path) == [
         variables.EnvRead("DB_PASSWORD", None, "conf/settings.py:2"),
+        variables.EnvRead("DJANGO_ALLOWED_HOSTS", None, "conf/prod.py:3", optional=False),
         variables.EnvRead("REGION", "eu", "conf/settings.py:3"),
         variables.EnvRead("SERVER_NAME", None, "conf/prod.py:2", optional=False),
     ]
