@@ -28,6 +28,7 @@ FIELDS = {
     "stack": "shop",
     "environment.name": "prod",
     "root": "/srv/app",
+    "folder": "app",
 }
 NOX_SESSIONS = {"lint", "tests", "docker-build", "docker-test", "integration"}
 SHIPYARD_COMMANDS = {"init", "docker-test", "gc", "verify"}

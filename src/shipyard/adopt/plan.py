@@ -24,6 +24,7 @@ from shipyard.adopt.findings import findings
 from shipyard.adopt.keys import INIT_KEYS, UNTRIED, check
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
+from shipyard.core.workspace import display_path
 
 Say = Callable[[str], None]
 # What marks a file as init's own: the generated header (or, in files from before
@@ -394,15 +395,35 @@ def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
         )
 
 
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", SETTINGS_FILE)
+
+
 def _looks_like_python(root: Path) -> bool:
-    markers = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", SETTINGS_FILE)
-    if any((root / name).is_file() for name in markers):
+    if any((root / name).is_file() for name in MARKERS):
         return True
     return next(root.glob("*.py"), None) is not None or next(root.glob("*/*.py"), None) is not None
 
 
-def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
-    """Show the findings, then write what is missing; return the steps taken (or planned)."""
+def _projects_below(root: Path) -> list[str]:
+    """Return the subfolders holding the Python project when the top holds none of it.
+
+    django-on-docker keeps its compose files at the top and Django, its
+    requirements and Dockerfile in ``app/``: adopted from the top, init found
+    no framework and wrote a stack with nothing to run.
+    """
+    if any((root / name).is_file() for name in MARKERS) or next(root.glob("*.py"), None):
+        return []
+    return sorted(
+        folder.name
+        for folder in root.iterdir()
+        if folder.is_dir()
+        and not folder.name.startswith(".")
+        and any((folder / name).is_file() for name in (*MARKERS, "manage.py"))
+    )
+
+
+def _check_folder(root: Path) -> None:
+    """Stop, saying where to look, unless ``root`` is a folder holding a Python project."""
     if not root.is_dir():
         raise ConfigError(
             f"{root} is not a folder", tip="give the project's folder: shipyard init PATH"
@@ -413,6 +434,20 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
             "or .py file",
             tip="run 'shipyard init' in (or with the path of) the folder holding the project",
         )
+    if below := _projects_below(root):
+        folder = display_path(root / below[0])
+        raise ConfigError(
+            f"no Python project at the top of {root}: "
+            + ", ".join(f"{name}/" for name in below)
+            + " holds its code and dependencies",
+            tip=f"run 'shipyard init {folder}': shipyard adopts a project from the folder "
+            "holding them (its compose/ and env/ go there)",
+        )
+
+
+def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
+    """Show the findings, then write what is missing; return the steps taken (or planned)."""
+    _check_folder(root)
     if (root / "pyproject.toml").is_file() and (root / SETTINGS_FILE).is_file():
         say(f"settings: {SETTINGS_FILE} (it wins over [tool.shipyard] in pyproject.toml)")
     steps, chosen, adoption = plan(root)

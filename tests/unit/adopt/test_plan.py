@@ -11,6 +11,7 @@ from shipyard.adopt import findings, keys, plan, render, variables
 from shipyard.core.config import load_stack
 from shipyard.core.errors import ConfigError
 from shipyard.env import envcheck, envfiles
+from tests.unit.conftest import write_tree
 
 PASSWORD = "${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in env/.env.<env>}"
 FLASK = {
@@ -371,3 +372,31 @@ def test_ci_none_writes_no_pipeline(tmp_path: Path) -> None:
     plan.init(root, dry=False, force=False, say=lambda _: None)
     assert not (root / ".github").exists()
     assert not (root / ".gitlab-ci.yml").exists()
+
+
+def test_a_project_kept_in_a_subfolder_is_named_not_guessed_at(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """django-on-docker: compose files at the top, Django in app/: init says where to run."""
+    write_tree(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n  db:\n    image: postgres:15\n",
+            "app/manage.py": "import django\n",
+            "app/requirements.txt": "Django==4.2.3\n",
+            "app/Dockerfile": "FROM python:3.11.4-slim-buster\n",
+            "nginx/Dockerfile": "FROM nginx:1.25\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        plan.init(tmp_path, dry=False, force=False, say=lambda _: None)
+    assert caught.value.message == (
+        f"no Python project at the top of {tmp_path}: app/ holds its code and dependencies"
+    )
+    assert caught.value.tip.startswith("run 'shipyard init app': ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "app",
+        "docker-compose.yml",
+        "nginx",
+    ]  # nothing written
