@@ -37,6 +37,29 @@ EXAMPLE_FILES = (
     "sample.env",
 )
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml")
+# An environment's example file: .env.dev-sample, .env.development.example (not prod's).
+ENV_EXAMPLE = re.compile(r"\.env\.(?!prod)[\w-]*?[-.](sample|example|template)", re.IGNORECASE)
+
+
+def example_files(root: Path) -> list[tuple[Path, str]]:
+    """Return the project's example env files, with how to name each.
+
+    Those at the top, then one environment's (``.env.dev-sample``), then the
+    same in the folder above when the project sits in a subfolder of a
+    checkout with no Python project at its top (django-on-docker's ``app/``).
+    """
+    folders = [(root, "")]
+    top = root.parent
+    if (top / ".git").exists() and not any(
+        (top / n).is_file() for n in ("pyproject.toml", "setup.py", "requirements.txt")
+    ):
+        folders.append((top, "../"))
+    found = []
+    for folder, prefix in folders:
+        named = [folder / n for n in EXAMPLE_FILES]
+        named += sorted(p for p in folder.glob(".env.*") if ENV_EXAMPLE.fullmatch(p.name))
+        found += [(p, prefix + p.name) for p in named if p.is_file()]
+    return found
 
 
 def _load_yaml(path: Path) -> Any:  # noqa: ANN401 - whatever the file holds
@@ -93,8 +116,8 @@ def stated_values(root: Path) -> dict[str, tuple[str, str]]:
     for key, value, where in _workflows(root):
         if value and "${" not in value:
             found.setdefault(key, (value, where))
-    for name in EXAMPLE_FILES:
-        for key, example in dotenv_values(root / name).items():
+    for path, name in example_files(root):
+        for key, example in dotenv_values(path).items():
             if example and "${" not in example and not PLACEHOLDER.search(example):
                 found.setdefault(key, (example, name))
     return found
@@ -108,8 +131,8 @@ def example_values(root: Path) -> dict[str, tuple[str, str]]:
         if value and "${" not in value and key not in found:
             found[key] = (value, where)
 
-    for name in EXAMPLE_FILES:
-        for key, value in dotenv_values(root / name).items():
+    for path, name in example_files(root):
+        for key, value in dotenv_values(path).items():
             add(key, value, name)
     for key, value, where in (*_compose(root), *_workflows(root)):
         add(key, value, where)

@@ -33,7 +33,12 @@ MARIADB_URL = f"mysql://${{MARIADB_USER}}:{MARIADB_PASSWORD}@mariadb:3306/${{MAR
 RABBITMQ_PASS = "${RABBITMQ_DEFAULT_PASS:?set RABBITMQ_DEFAULT_PASS in env/.env.<env>}"  # noqa: S105
 AMQP_URL = f"amqp://${{RABBITMQ_DEFAULT_USER}}:{RABBITMQ_PASS}@rabbitmq:5672//"
 REDIS_URL = "redis://redis:6379/0"
-DB = r"(DATABASE|DB|SQLALCHEMY|POSTGRES|PG|MYSQL|MARIADB)"
+DB = r"(DATABASE|DB|SQLALCHEMY|SQL|POSTGRES|PG|MYSQL|MARIADB)"
+# Django's ENGINE setting, read from a variable (django-on-docker's SQL_ENGINE).
+DJANGO_ENGINES = {
+    "postgres": "django.db.backends.postgresql",
+    "mariadb": "django.db.backends.mysql",
+}
 # A broker variable goes to RabbitMQ when there is one (Celery's BROKER_URL), else Redis.
 BROKER = r"\w*(BROKER|AMQP|RABBITMQ|CELERY_BROKER)\w*_(URL|URI)"
 
@@ -59,6 +64,9 @@ def mariadb_url(deps: Mapping[str, str]) -> str:
 def _rules(services: list[str], deps: Mapping[str, str]) -> list[tuple[str, str]]:
     """Return (variable pattern, compose value) for every service present, first match wins."""
     rules: list[tuple[str, str]] = []
+    engine = next((DJANGO_ENGINES[s] for s in services if s in DJANGO_ENGINES), None)
+    if engine and "django" in deps:
+        rules.append((rf"{DB}_?ENGINE", engine))
     if "postgres" in services:
         rules += [
             ("POSTGRES_(USER|DB)", "${\\g<0>}"),
@@ -188,9 +196,15 @@ def switches(
 NO_CACHE = "-p no:cacheprovider"  # /app is not the test user's to write .pytest_cache in
 
 
-def test_command(root: Path) -> detect.Found:
-    """Return the suite's command: the project's own (CI, tox, Makefile), else pytest."""
+def test_command(root: Path, manage: str) -> detect.Found:
+    """Return the suite's command: the project's own (CI, tox, Makefile), else pytest.
+
+    ``manage``: a Django project's manage.py when it declares no pytest: its
+    suite is Django's runner's (``tests.py`` modules pytest would not collect).
+    """
     own = evidence.test_command(root)
+    if own is None and manage:
+        return detect.Found(f"python {manage} test", "Django's own runner: no pytest declared")
     if own is None:
         return detect.Found(f"pytest {NO_CACHE}", "pytest, without its cache")
     command, where = own
@@ -366,7 +380,9 @@ def findings(root: Path) -> dict[str, detect.Found]:
         "prepare": _prestart(setup)
         or (detect.Found(*image["prepare"]) if "prepare" in image else None)
         or code.prepare_step(root, kind.value, app.value, deps),
-        "test-command": test_command(root),
+        "test-command": test_command(
+            root, code.manage_py(root) if kind.value == "django" and "pytest" not in deps else ""
+        ),
         "test-setup": test_setup(setup),
         "context-ignore": ignores.context_ignores(root),
         "workspace": detect.workspace_members(root)

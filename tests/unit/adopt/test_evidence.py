@@ -74,11 +74,11 @@ def test_the_projects_own_test_command_from_ci_tox_or_make(tmp_path: Path) -> No
         },
     )
     assert evidence.test_command(ci) == ("pytest tests/*.py -x", ".github/workflows/ci.yml")
-    found = findings.test_command(ci)
+    found = findings.test_command(ci, "")
     assert found.value == "pytest tests/*.py -x"  # a shell's glob: no flag appended
     assert render.command_argv(found.value) == ["sh", "-c", "pytest tests/*.py -x"]
     tox = write_tree(tmp_path / "tox", {"tox.ini": "[testenv]\ncommands = pytest {posargs}\n"})
-    assert findings.test_command(tox) == detect.Found(
+    assert findings.test_command(tox, "") == detect.Found(
         "pytest -p no:cacheprovider", "tox.ini runs it"
     )
     tox = write_tree(

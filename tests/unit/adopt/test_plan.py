@@ -394,7 +394,7 @@ def test_a_project_kept_in_a_subfolder_is_named_not_guessed_at(
     assert caught.value.message == (
         f"no Python project at the top of {tmp_path}: app/ holds its code and dependencies"
     )
-    assert caught.value.tip.startswith("run 'shipyard init app': ")
+    assert (caught.value.tip or "").startswith("run 'shipyard init app': ")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "app",
         "docker-compose.yml",

@@ -495,3 +495,49 @@ def test_flaskys_own_dockerfile_compose_and_config_decide_the_database(tmp_path:
     assert found["environment"].value == {"DATABASE_URL": url, "DEV_DATABASE_URL": url}
     assert "TEST_DATABASE_URL" in found["optional-env"].value  # its suite runs on SQLite
     assert found["env"].value["SERVER_NAME"] == ""
+
+
+def test_django_on_dockers_app_folder_runs_on_its_database_with_its_runner(
+    tmp_path: Path,
+) -> None:
+    """SQL_* variables wired to PostgreSQL, its ENGINE too; examples from ../.env.dev-sample."""
+    write_tree(
+        tmp_path,
+        {
+            ".git/HEAD": "ref: refs/heads/master\n",
+            ".env.dev-sample": "DEBUG=1\nDJANGO_ALLOWED_HOSTS=localhost 127.0.0.1 [::1]\n",
+            ".env.prod-sample": "DJANGO_ALLOWED_HOSTS=example.com\n",
+            "app/requirements.txt": "Django==4.2.3\npsycopg2-binary==2.9.6\n",
+            "app/manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hello.settings')\n",
+            "app/hello/__init__.py": "",
+            "app/hello/wsgi.py": "from django.core.wsgi import get_wsgi_application\n"
+            "application = get_wsgi_application()\n",
+            "app/hello/settings.py": (
+                "import os\n"
+                "ALLOWED_HOSTS = os.environ.get('DJANGO_ALLOWED_HOSTS').split(' ')\n"
+                "DATABASES = {'default': {\n"
+                "    'ENGINE': os.environ.get('SQL_ENGINE', 'django.db.backends.sqlite3'),\n"
+                "    'NAME': os.environ.get('SQL_DATABASE', 'db.sqlite3'),\n"
+                "    'USER': os.environ.get('SQL_USER', 'user'),\n"
+                "    'HOST': os.environ.get('SQL_HOST', 'localhost'),\n"
+                "    'PORT': os.environ.get('SQL_PORT', '5432'),\n"
+                "}}\n"
+            ),
+            "app/upload/tests.py": "from django.test import TestCase\n",
+        },
+    )
+    found = findings.findings(tmp_path / "app")
+    assert found["environment"].value == {
+        "SQL_DATABASE": "${POSTGRES_DB}",
+        "SQL_ENGINE": "django.db.backends.postgresql",
+        "SQL_HOST": "db",
+        "SQL_PORT": "5432",
+        "SQL_USER": "${POSTGRES_USER}",
+        "DJANGO_SETTINGS_MODULE": "hello.settings",
+    }
+    assert found["env"].value["DJANGO_ALLOWED_HOSTS"] == "localhost 127.0.0.1 [::1]"
+    assert "../.env.dev-sample" in found["env"].evidence
+    assert found["test-command"] == detect.Found(
+        "python manage.py test", "Django's own runner: no pytest declared"
+    )
+    assert found["extra-test-packages"].value == []
