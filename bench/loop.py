@@ -35,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.speed import RUNS, edit, median, must, seconds, sh, startup, test_runs
-from shipyard.core.config import read_toml
+from shipyard.core.config import load_stack, read_toml
 from tests.integration.realstack import BIN, Stack, copy_stack, remove_everything
 
 NATIVE_DEPS = ("fastapi", "uvicorn", "psycopg[binary]", "redis", "pytest", "httpx")
@@ -129,7 +129,7 @@ def adopted(checkout: Path, module: str, work: Path) -> dict[str, float]:
     finally:
         subprocess.run((str(BIN / "inv"), "test-down"), cwd=root, check=False)
         images = sh("docker", "images", "--format", "{{.Repository}}:{{.Tag}}").split()
-        mine = [ref for ref in images if ref.startswith(f"{root.name}:")]
+        mine = [ref for ref in images if ref.startswith(f"{load_stack(root).project}:")]
         if mine:
             sh("docker", "rmi", "--force", *mine)
     return {"native": took, "rerun": rerun}
