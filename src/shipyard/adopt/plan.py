@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.adopt import code, detect, ignores, render
+from shipyard.adopt import code, detect, ignores, notes, render
 from shipyard.adopt.findings import findings
-from shipyard.adopt.keys import INIT_KEYS, UNTRIED, check
+from shipyard.adopt.keys import INIT_KEYS, check
 from shipyard.core.config import SETTINGS_FILE, project_slug, read_settings
 from shipyard.core.errors import ConfigError
 from shipyard.core.workspace import display_path
 
-Say = Callable[[str], None]
+Say = notes.Say
 # What marks a file as init's own: the generated header (or, in files from before
 # it had one, shipyard's import). Any other file is the project's: never replaced.
 GENERATED = (
@@ -340,61 +340,6 @@ def record_missing(
     return text
 
 
-def _note_missing_values(chosen: Mapping[str, detect.Found], say: Say) -> None:
-    """Say which variables the code needs that init could give no value."""
-    secrets = set(chosen["secrets"].value)
-    empty = [k for k, v in chosen["env"].value.items() if v == "" and k not in secrets]
-    if empty:
-        say(
-            f"  note: the code needs {', '.join(empty)} and gives no default: "
-            "set each under env in the init settings, then 'shipyard init --force'"
-        )
-    untried = [f"{s} ({UNTRIED[s]})" for s in chosen["services"].value if s in UNTRIED]
-    if untried:
-        say(
-            f"  note: shipyard's own tests have never run {' or '.join(untried)}: check the "
-            "health check and URL of each on the first 'inv dev-up'"
-        )
-    if chosen["framework"].value != "none" and not chosen["app"].value:
-        say(
-            f"  note: found {chosen['framework'].value} but no app object in the code: "
-            "the stack serves nothing until app is set in the init settings (verify looks "
-            "for it by importing the code)"
-        )
-
-
-# Test libraries that start containers of their own: inside the test image there is no engine.
-OWN_CONTAINERS = ("testcontainers", "pytest-databases", "pytest-docker", "pytest-docker-compose")
-
-
-def _note_own_containers(root: Path, say: Say) -> None:
-    """Say plainly when the suite starts containers itself (it cannot, inside the image)."""
-    deps = detect.dependencies(root)
-    found = [f"{d} ({deps[d]})" for d in OWN_CONTAINERS if d in deps]
-    if found:
-        say(
-            f"  note: the suite starts containers of its own ({', '.join(found)}); inside the "
-            "test image there is no Docker engine, so those tests fail there ('docker' not "
-            "found): run them on the host with 'pytest', and give docker-test the rest "
-            "(deselect them in test-command, e.g. -m 'not docker', or -k)"
-        )
-
-
-def _note_stale_env_files(root: Path, changes: list[Step], say: Say) -> None:
-    """Say which env files were made from a contract this run replaced."""
-    contract = next((s for s in changes if s.path == "env/.env.example"), None)
-    stale = sorted(
-        p.name.removeprefix(".env.")
-        for p in (root / "env").glob(".env.*")
-        if re.fullmatch(r"\.env\.[a-z0-9_-]+", p.name) and p.name not in {".env.example", ".env.ci"}
-    )
-    if contract and contract.state == "differs" and stale:
-        say(
-            f"  note: env files made from the old contract ({', '.join(stale)}) keep their "
-            "values: 'inv env-init --env <env> --force' remakes one"
-        )
-
-
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", SETTINGS_FILE)
 
 
@@ -458,8 +403,11 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         shown = " ".join(map(str, value)) if isinstance(value, list) else toml_value(value)
         shown = shown.strip('"')
         say(f"  {key:<{width}}  {shown or '-'}  ({found.evidence})")
-    _note_missing_values(chosen, say)
-    _note_own_containers(root, say)
+    notes.missing_values(chosen, say)
+    notes.own_containers(root, say)
+    notes.other_versions(
+        root, next((s.text for s in steps if s.path == "compose/docker-compose.yml"), ""), say
+    )
     conflicts = [s for s in steps if s.state == "differs"]
     if conflicts and not force:
         names = ", ".join(s.path for s in conflicts)
@@ -488,7 +436,11 @@ def init(root: Path, *, dry: bool, force: bool, say: Say) -> list[Step]:
         target = root / step.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(step.text, encoding="utf-8")
-    _note_stale_env_files(root, changes, say)
+    notes.stale_env_files(
+        root,
+        say,
+        replaced=any(s.path == "env/.env.example" and s.state == "differs" for s in changes),
+    )
     if changes:
         say(
             f"wrote {len(changes)} file(s). Next: add shipyard to the project's dev "
