@@ -93,7 +93,7 @@ def _verify(root: Path) -> str:
             tip=f"run 'shipyard init {root}' (it verifies as it ends)",
         )
     adoption, _, _ = plan.choose(root)
-    ws = open_workspace(SubprocessRunner(), start=root)
+    ws = open_workspace(SubprocessRunner(brief=True), start=root)  # a build's steps, not its log
     ws.require_engine()
     unknown = adoption.framework != "none" and not adoption.app
     settings = f"the init settings in {adoption.settings_file}"

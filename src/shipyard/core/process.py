@@ -9,6 +9,7 @@ fakes instead of patching.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 
 NOT_FOUND = 127
 TEE_LINES = 4000  # of a teed command's stderr, kept to explain its failure
+# BuildKit's plain progress: every line of a step starts "#N "; its first names it
+# ("#8 [deps 3/4] RUN pip install ..."). A brief runner shows those and errors.
+BUILDKIT_LINE = re.compile(r"^#\d+ ")
+BUILDKIT_SHOWN = re.compile(r"^#\d+ (\[(?!internal\])|ERROR)")
 
 
 def color() -> bool:
@@ -120,10 +125,15 @@ def _checked(result: Result, *, check: bool) -> Result:
 class SubprocessRunner:
     """Runs commands with :mod:`subprocess`; output streams unless captured."""
 
-    def __init__(self, *, echo: bool = True, dry: bool = False) -> None:
-        """``echo`` prints each streamed command before it runs, like make."""
+    def __init__(self, *, echo: bool = True, dry: bool = False, brief: bool = False) -> None:
+        """``echo`` prints each streamed command before it runs, like make.
+
+        ``brief`` shows a teed build's step names and errors, not its every line
+        (all of them are still kept to explain a failure): for ``shipyard init``.
+        """
         self.echo = echo
         self._dry = dry
+        self.brief = brief
 
     @property
     def dry(self) -> bool:
@@ -154,7 +164,7 @@ class SubprocessRunner:
             return Result(command, 0)
         full_env = {**os.environ, **env} if env else None
         if tee and not capture and timeout is None:
-            return self._teed(command, full_env, check=check, cwd=cwd)
+            return self._teed(command, full_env, check=check, cwd=cwd, brief=self.brief)
         try:
             done = subprocess.run(
                 command,
@@ -182,6 +192,7 @@ class SubprocessRunner:
         *,
         check: bool,
         cwd: Path | None = None,
+        brief: bool = False,
     ) -> Result:
         """Run ``command`` with its stderr shown as it comes and kept (the last lines)."""
         kept: deque[str] = deque(maxlen=TEE_LINES)
@@ -196,8 +207,9 @@ class SubprocessRunner:
                 errors="replace",
             ) as process:
                 for line in process.stderr or ():
-                    sys.stderr.write(line)
-                    sys.stderr.flush()
+                    if not (brief and BUILDKIT_LINE.match(line)) or BUILDKIT_SHOWN.match(line):
+                        sys.stderr.write(line)
+                        sys.stderr.flush()
                     kept.append(line)
                 returncode = process.wait()
         except FileNotFoundError:

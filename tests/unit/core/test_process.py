@@ -48,6 +48,40 @@ def test_subprocess_runner_captures_and_passes_env() -> None:
     )
 
 
+BUILD_LOG = """\
+#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#7 [deps 2/3] RUN pip install -r requirements.txt
+#7 1.204 Collecting flask==3.0.0
+#7 DONE 9.1s
+#9 [test 1/1] COPY . .
+#9 ERROR: failed to compute cache key
+Container demo-db-1 Started
+"""
+
+
+@pytest.mark.usefixtures("real_processes")
+@pytest.mark.parametrize(
+    ("brief", "shown"),
+    [
+        (False, BUILD_LOG),
+        (
+            True,
+            "#7 [deps 2/3] RUN pip install -r requirements.txt\n#9 [test 1/1] COPY . .\n"
+            "#9 ERROR: failed to compute cache key\nContainer demo-db-1 Started\n",
+        ),
+    ],
+)
+def test_a_brief_runner_shows_a_builds_steps_and_keeps_it_all(
+    capfd: pytest.CaptureFixture[str], *, brief: bool, shown: str
+) -> None:
+    """For init's builds: step names and errors on the terminal, every line kept."""
+    argv = [sys.executable, "-c", f"import sys; sys.stderr.write({BUILD_LOG!r})"]
+    result = SubprocessRunner(echo=False, brief=brief).run(argv, tee=True)
+    assert capfd.readouterr().err == shown
+    assert result.stderr == BUILD_LOG
+
+
 @pytest.mark.usefixtures("real_processes")
 def test_subprocess_runner_raises_command_failed() -> None:
     """A non-zero exit raises with the command's output, unless check=False."""
