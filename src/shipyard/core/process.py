@@ -207,7 +207,10 @@ class SubprocessRunner:
                 errors="replace",
             ) as process:
                 for line in process.stderr or ():
-                    if not (brief and BUILDKIT_LINE.match(line)) or BUILDKIT_SHOWN.match(line):
+                    noise = not line.strip() or (
+                        BUILDKIT_LINE.match(line) and not BUILDKIT_SHOWN.match(line)
+                    )
+                    if not (brief and noise):
                         sys.stderr.write(line)
                         sys.stderr.flush()
                     kept.append(line)

@@ -54,6 +54,7 @@ BUILD_LOG = """\
 #7 [deps 2/3] RUN pip install -r requirements.txt
 #7 1.204 Collecting flask==3.0.0
 #7 DONE 9.1s
+
 #9 [test 1/1] COPY . .
 #9 ERROR: failed to compute cache key
 Container demo-db-1 Started
