@@ -227,11 +227,7 @@ class SignalForwardingLocal(Local):
     which reaches nothing without a terminal and fails (ValueError) when stdin
     is closed, as in CI; a signal reaches the command either way.
 
-    It also naps 2 ms, not invoke's 10, between looks at the command and at
-    stdin: a query (``docker image inspect``) took 20 ms longer than itself.
     """
-
-    input_sleep = 0.002
 
     def send_interrupt(self, interrupt: KeyboardInterrupt) -> None:
         """Signal the command as this process was signalled."""
