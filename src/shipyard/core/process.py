@@ -226,7 +226,6 @@ class SignalForwardingLocal(Local):
     invoke forwards an interrupt by writing Ctrl-C (0x03) to the command's stdin,
     which reaches nothing without a terminal and fails (ValueError) when stdin
     is closed, as in CI; a signal reaches the command either way.
-
     """
 
     def send_interrupt(self, interrupt: KeyboardInterrupt) -> None:
