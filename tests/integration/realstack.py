@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +44,16 @@ def docker(
     return subprocess.run(
         ["docker", *args], capture_output=True, text=True, check=check, timeout=timeout
     )
+
+
+def as_a_terminal_job() -> None:
+    """Give a child Ctrl-C's default, as a terminal's foreground job has it.
+
+    A test that interrupts a command must not depend on how the suite was
+    started: a shell runs a background job (``cmd &``) with SIGINT ignored,
+    every child inherits that, and Ctrl-C then reaches nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:

@@ -21,6 +21,7 @@ from tests.integration.realstack import (
     BIN,
     REPO,
     Stack,
+    as_a_terminal_job,
     copy_example,
     docker,
     remove_everything,
@@ -517,6 +518,7 @@ def test_ctrl_c_during_a_build_exits_130(fresh: Stack, builder: str) -> None:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=as_a_terminal_job,  # noqa: PLW1509 - signal disposition only
     )
     seen: list[str] = []
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.realstack import BIN, Stack, docker
+from tests.integration.realstack import BIN, Stack, as_a_terminal_job, docker
 from tests.integration.test_dev_stack import http_json, wait_for_job
 
 SLOW_TEST = "import time\n\ndef test_slow() -> None:\n    time.sleep(60)\n"
@@ -162,6 +162,7 @@ def start_slow_run(stack: Stack) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=as_a_terminal_job,  # noqa: PLW1509 - signal disposition only
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
     )
     deadline = time.monotonic() + 180
