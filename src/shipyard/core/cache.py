@@ -18,6 +18,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from shipyard import __version__
 
@@ -38,6 +39,23 @@ def state_dir() -> Path:
             Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local") / "shipyard"
         )
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "shipyard"
+
+
+def read_json(path: Path) -> Any:  # noqa: ANN401 - whatever the file holds
+    """Return a state file's JSON; None when it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write a state file whole (aside, then renamed), readable by the user alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.chmod(0o600)
+    partial.replace(path)
 
 
 def digest(parts: Iterable[str]) -> str:

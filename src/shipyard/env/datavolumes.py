@@ -15,14 +15,12 @@ volume (``down --volumes``, or outside shipyard) deletes its record.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shipyard.core.cache import state_dir
+from shipyard.core.cache import read_json, state_dir, write_json
 from shipyard.core.errors import ConfigError
 from shipyard.core.workspace import Workspace, display_path
 from shipyard.env import envfiles
@@ -39,10 +37,7 @@ def state_file() -> Path:
 
 
 def _load() -> dict[str, Any]:
-    try:
-        state = json.loads(state_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        state = {}
+    state = read_json(state_file()) or {}
     if not isinstance(state, dict) or not isinstance(state.get("volumes"), dict):
         state = {"volumes": {}}
     state.setdefault("salt", secrets.token_hex(16))
@@ -50,12 +45,7 @@ def _load() -> dict[str, Any]:
 
 
 def _save(state: dict[str, Any]) -> None:
-    path = state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.chmod(0o600)
-    partial.replace(path)
+    write_json(state_file(), state)
 
 
 def fingerprint(salt: str, value: str) -> str:

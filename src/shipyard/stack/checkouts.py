@@ -12,13 +12,11 @@ older shipyard) stays.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from shipyard.core.cache import state_dir
+from shipyard.core.cache import read_json, state_dir, write_json
 
 AT = re.compile(r"-at-([0-9a-f]{10})$")
 
@@ -29,20 +27,13 @@ def record_file() -> Path:
 
 
 def _load() -> dict[str, str]:
-    try:
-        found = json.loads(record_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    found = read_json(record_file())
     return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def _save(known: dict[str, str]) -> None:
-    path = record_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        partial.replace(path)
+        write_json(record_file(), known)
     except OSError:  # unrecorded, its tags only stay: never a reason to fail a build
         return
 

@@ -183,6 +183,7 @@ def wait_until_ready(  # noqa: PLR0913 - all keywords but two, each with a defau
     """
     clock = clock or MonotonicClock()
     started = clock()
+    origin = started if since is None else since
     deadline = started + timeout
     said: set[tuple[str, str]] = set()
     while True:
@@ -190,7 +191,7 @@ def wait_until_ready(  # noqa: PLR0913 - all keywords but two, each with a defau
         for who, what in _progress(containers, jobs).items():
             if (who, what) not in said:
                 said.add((who, what))
-                say(f"{who} {what} after {clock() - (started if since is None else since):.1f}s")
+                say(f"{who} {what} after {clock() - origin:.1f}s")
         failed = [c for c in containers if c.failed]
         if failed:
             sick = all(c.health == "unhealthy" for c in failed)
